@@ -52,7 +52,10 @@ def decode_server_event(frame: str | bytes | bytearray) -> ServerEvent:
             f"frame starts with: {frame_preview(frame)!r}",
             frame=frame[:_PREVIEW],
         )
-    cls = _lookup(data.get("type"), ServerEvent)  # type: ignore[arg-type]
+    try:
+        cls = _lookup(data.get("type"), ServerEvent)  # type: ignore[arg-type]
+    except TypeError:  # an unhashable "type" (a list, an object): lenient, like an unknown type
+        cls = ServerEvent
     event: ServerEvent = _new(cls)
     event._data = data
     event._cache = None

@@ -1,0 +1,52 @@
+"""The async Voice Live client.
+
+.. code-block:: python
+
+    from azure.core.credentials import AzureKeyCredential
+    from azure.ai.voicelive.aio import connect
+
+    credential = AzureKeyCredential(key)
+    async with connect(endpoint=endpoint, credential=credential, model="gpt-4o-realtime-preview") as conn:
+        await conn.session.update(session={"instructions": "Be brief.", "turn_detection": None})
+        async for event in conn:
+            ...
+
+:func:`connect` opens a :class:`VoiceLiveConnection`; its resource helpers (``conn.session``,
+``conn.response``, ``conn.input_audio_buffer``, ``conn.output_audio_buffer``,
+``conn.conversation.item``, ``conn.transcription_session``) send one client event each.
+Failures are :class:`ConnectionError` (handshake, transport), :class:`ConnectionClosed` (the
+connection ended; ``code`` and ``reason``) and :class:`InvalidFrameError` (a frame that is not
+a JSON object; the connection stays usable).
+"""
+
+from .._exceptions import ConnectionClosed, ConnectionError, InvalidFrameError
+from ._barge_in import BargeInHandler, PlayerLike
+from ._connect import WebsocketConnectionOptions, connect
+from ._connection import VoiceLiveConnection
+from ._resources import (
+    ConversationItemResource,
+    ConversationResource,
+    InputAudioBufferResource,
+    OutputAudioBufferResource,
+    ResponseResource,
+    SessionResource,
+    TranscriptionSessionResource,
+)
+
+__all__ = [
+    "connect",
+    "WebsocketConnectionOptions",
+    "VoiceLiveConnection",
+    "SessionResource",
+    "ResponseResource",
+    "InputAudioBufferResource",
+    "OutputAudioBufferResource",
+    "ConnectionError",
+    "ConnectionClosed",
+    "ConversationResource",
+    "ConversationItemResource",
+    "TranscriptionSessionResource",
+    "InvalidFrameError",
+    "BargeInHandler",
+    "PlayerLike",
+]

@@ -17,6 +17,7 @@ from ._formats import (
 from ._g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 from ._pcm import BytesLike, base64_to_pcm16, pcm16_to_base64, rms_pcm16, silence_pcm16, sine_pcm16
 from ._resample import resample_pcm16, resampled_length
+from ._virtual import VirtualPlayer
 from ._wav import WavAudio, load_pcm16, read_wav, wav_bytes, write_wav
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "BytesLike",
     "Microphone",
     "PlaybackBuffer",
+    "VirtualPlayer",
     "WavAudio",
     "alaw_decode",
     "alaw_encode",

@@ -53,6 +53,9 @@ class VoiceLiveInstrumentor:
     (text, transcripts, instructions, tool arguments) only with content recording enabled.
     """
 
+    def __init__(self) -> None:
+        """Create an instrumentor; the state it switches is process-wide."""
+
     def instrument(self, enable_content_recording: bool | None = None) -> None:
         """Enable instrumentation (a no-op unless ``AZURE_EXPERIMENTAL_ENABLE_GENAI_TRACING=true``).
 

@@ -1,0 +1,716 @@
+"""connect(): validate at call time, then open the WebSocket when the context is entered.
+
+The handshake makes exactly one HTTP request: redirects are refused before they are followed
+(so no credential reaches another address) and every failure becomes a
+:class:`~azure.ai.voicelive.aio.ConnectionError` that says what to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import json
+import logging
+import socket
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypedDict, Union, overload
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from .._exceptions import ConnectionError
+from .._protocol.auth import (
+    CredentialKind,
+    bearer_headers,
+    build_headers,
+    classify_credential,
+    key_headers,
+    normalize_scopes,
+    redact_headers,
+    token_text,
+)
+from .._protocol.endpoint import (
+    DEFAULT_API_VERSION,
+    agent_query,
+    build_url,
+    describe_target,
+    safe_url,
+    user_agent,
+    validate_endpoint,
+)
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from azure.core.credentials import AzureKeyCredential, TokenCredential
+    from azure.core.credentials_async import AsyncTokenCredential
+
+    from ._connection import VoiceLiveConnection
+
+__all__ = ["WebsocketConnectionOptions", "connect"]
+
+_LOGGER = logging.getLogger("azure.ai.voicelive.aio")
+
+DEFAULT_HEARTBEAT = 30.0
+DEFAULT_MAX_MSG_SIZE = 4 * 1024 * 1024
+DEFAULT_HANDSHAKE_TIMEOUT = 30.0
+DEFAULT_CLOSE_TIMEOUT = 10.0
+_MAX_ERROR_BODY = 64 * 1024
+
+# The class itself, kept before anyone monkeypatches aiohttp.ClientSession (tests do): its
+# ws_connect signature is the list of keywords vendor_options may use.
+_SESSION_CLASS = aiohttp.ClientSession
+_ws_connect_keywords: frozenset[str] | None = None
+_RESERVED_VENDOR_KEYS = {
+    "url": "it is built from endpoint=",
+    "headers": "pass headers= to connect()",
+    "params": "pass query= to connect()",
+    "method": "the WebSocket handshake is always a GET",
+}
+_EXTRA_KWARGS = ("connector", "trust_env")
+
+
+class WebsocketConnectionOptions(TypedDict, total=False):
+    """Transport options for :func:`connect` (every key optional).
+
+    * ``compression`` -- ``True`` offers permessage-deflate with a 15-bit window; an int
+      (9-15) offers that window size; ``False``/``0`` (default) disables compression.
+    * ``max_msg_size`` -- largest incoming message in bytes (default 4 MiB; 0 = no limit); a
+      larger one ends the connection with code 1009.
+    * ``heartbeat`` -- seconds between client pings (default 30); no pong within half that
+      ends the connection with code 1006 ("heartbeat timeout"). ``None``/``0`` disables it.
+    * ``autoclose`` -- answer the server's close frame at once (default ``True``); when
+      ``False`` it is answered by :meth:`VoiceLiveConnection.close`.
+    * ``autoping`` -- answer pings automatically (default ``True``); when ``False`` pings are
+      neither answered nor returned by ``recv()``.
+    * ``receive_timeout`` -- seconds a ``recv()`` may wait before raising
+      ``asyncio.TimeoutError`` (default: wait forever); the connection stays usable.
+    * ``close_timeout`` -- seconds ``close()`` waits for the server's close frame (default 10).
+    * ``handshake_timeout`` -- seconds allowed for TCP connect, TLS and the HTTP upgrade
+      (default 30; ``None`` waits forever); token acquisition is not included.
+    * ``vendor_options`` -- further keyword arguments for ``aiohttp.ClientSession.ws_connect``
+      (``proxy``, ``ssl``, ``origin``, ``protocols``...), applied last; an unknown keyword raises
+      ``TypeError`` when :func:`connect` is called.
+    """
+
+    compression: Union[bool, int]
+    max_msg_size: int
+    heartbeat: float
+    autoclose: bool
+    autoping: bool
+    receive_timeout: float
+    close_timeout: float
+    handshake_timeout: float
+    vendor_options: Mapping[str, Any]
+
+
+_OPTION_KEYS = frozenset(WebsocketConnectionOptions.__annotations__)
+
+
+class _Plan:
+    """Everything connect() validated, ready for the handshake (holds the credential, never logs it)."""
+
+    __slots__ = (
+        "agent_name",
+        "api_version",
+        "connector",
+        "credential",
+        "endpoint",
+        "handshake_timeout",
+        "headers",
+        "kind",
+        "model",
+        "params",
+        "query",
+        "scopes",
+        "trust_env",
+        "ws_kwargs",
+    )
+    agent_name: str | None
+    api_version: str
+    connector: aiohttp.BaseConnector | None
+    credential: object
+    endpoint: str
+    handshake_timeout: float | None
+    headers: Mapping[str, Any] | None
+    kind: CredentialKind
+    model: str | None
+    params: list[tuple[str, str]]
+    query: Mapping[str, Any] | None
+    scopes: tuple[str, ...]
+    trust_env: bool
+    ws_kwargs: dict[str, Any]
+
+    def __repr__(self) -> str:
+        return f"<connect plan endpoint={safe_url(self.endpoint)!r}>"
+
+
+@overload
+def connect(
+    *,
+    credential: Union[AzureKeyCredential, AsyncTokenCredential, TokenCredential],
+    endpoint: str,
+    api_version: str = DEFAULT_API_VERSION,
+    model: str | None = None,
+    query: Mapping[str, Any] | None = None,
+    headers: Mapping[str, Any] | None = None,
+    connection_options: WebsocketConnectionOptions | None = None,
+    credential_scopes: str | Sequence[str] | None = None,
+    **kwargs: Any,
+) -> contextlib.AbstractAsyncContextManager[VoiceLiveConnection]: ...
+
+
+@overload
+def connect(
+    *,
+    credential: Union[AzureKeyCredential, AsyncTokenCredential, TokenCredential],
+    endpoint: str,
+    api_version: str = DEFAULT_API_VERSION,
+    agent_name: str,
+    project_name: str,
+    agent_version: str | None = None,
+    conversation_id: str | None = None,
+    authentication_identity_client_id: str | None = None,
+    foundry_resource_override: str | None = None,
+    query: Mapping[str, Any] | None = None,
+    headers: Mapping[str, Any] | None = None,
+    connection_options: WebsocketConnectionOptions | None = None,
+    credential_scopes: str | Sequence[str] | None = None,
+    **kwargs: Any,
+) -> contextlib.AbstractAsyncContextManager[VoiceLiveConnection]: ...
+
+
+def connect(
+    *,
+    credential: Union[AzureKeyCredential, AsyncTokenCredential, TokenCredential],
+    endpoint: str,
+    api_version: str = DEFAULT_API_VERSION,
+    model: str | None = None,
+    agent_name: str | None = None,
+    project_name: str | None = None,
+    agent_version: str | None = None,
+    conversation_id: str | None = None,
+    authentication_identity_client_id: str | None = None,
+    foundry_resource_override: str | None = None,
+    query: Mapping[str, Any] | None = None,
+    headers: Mapping[str, Any] | None = None,
+    connection_options: WebsocketConnectionOptions | None = None,
+    credential_scopes: str | Sequence[str] | None = None,
+    **kwargs: Any,
+) -> contextlib.AbstractAsyncContextManager[VoiceLiveConnection]:
+    """Open a Voice Live WebSocket: ``async with connect(...) as connection: ...``.
+
+    Returns an async context manager; nothing touches the network until it is entered.
+    Entering acquires a token (token credentials), performs the handshake and yields a
+    :class:`VoiceLiveConnection`; leaving closes it and its ``aiohttp.ClientSession``, also on
+    error and cancellation. The manager can be entered again after it exits (a new connection
+    each time), but not twice at once.
+
+    :keyword credential: ``AzureKeyCredential`` (sent as the ``api-key`` header) or a token
+        credential with ``get_token`` -- async (``azure.identity.aio``) or sync (called in a
+        worker thread) -- sent as ``Authorization: Bearer``.
+    :keyword endpoint: ``https://<resource>.services.ai.azure.com`` (or ``.cognitiveservices.azure.com``,
+        ``https://<region>.api.cognitive.microsoft.com``); ``/voice-live/realtime`` is appended.
+    :keyword api_version: the ``api-version`` query parameter.
+    :keyword model: the model deployment (model sessions).
+    :keyword agent_name: with ``project_name``, opens an agent session (instead of ``model``);
+        ``agent_version``, ``conversation_id``, ``authentication_identity_client_id`` and
+        ``foundry_resource_override`` refine it.
+    :keyword query: extra query parameters; they override the SDK's (``None`` removes one).
+    :keyword headers: extra handshake headers. A ``User-Agent`` here replaces the SDK's; the
+        credential's ``api-key``/``Authorization`` always wins over one given here.
+    :keyword connection_options: :class:`WebsocketConnectionOptions`.
+    :keyword credential_scopes: token scopes (default ``https://ai.azure.com/.default``); a str
+        is one scope.
+    :keyword connector: (extension) an ``aiohttp.BaseConnector`` to use; it is not closed.
+    :keyword trust_env: (extension) let aiohttp read proxy settings from the environment.
+
+    Raises, at call time: ``TypeError`` for an unsupported credential, unknown keyword or
+    option; ``ValueError`` for an invalid endpoint, option value or agent/model combination.
+    On entering: :class:`ConnectionError` with ``status_code`` (and ``retry_after``) for every
+    handshake failure -- HTTP errors, redirects (never followed), timeouts, DNS and
+    connection failures; errors of the credential itself propagate unchanged. Messages never
+    contain the key or token.
+    """
+    plan = _Plan()
+    plan.kind = classify_credential(credential)
+    plan.credential = credential
+    plan.scopes = normalize_scopes(credential_scopes)
+    validate_endpoint(endpoint)
+    plan.endpoint = endpoint.strip()
+    if not isinstance(api_version, str) or not api_version:
+        raise ValueError(f"api_version must be a non-empty str such as {DEFAULT_API_VERSION!r}")
+    plan.api_version = api_version
+    plan.params = agent_query(
+        model=model,
+        agent_name=agent_name,
+        project_name=project_name,
+        agent_version=agent_version,
+        conversation_id=conversation_id,
+        authentication_identity_client_id=authentication_identity_client_id,
+        foundry_resource_override=foundry_resource_override,
+    )
+    plan.model = model
+    plan.agent_name = agent_name
+    for name, value in (("query", query), ("headers", headers)):
+        if value is not None and not isinstance(value, Mapping):
+            raise TypeError(f"{name} must be a mapping, got {type(value).__name__}")
+    plan.query = query
+    plan.headers = headers
+    plan.ws_kwargs, plan.handshake_timeout = _resolve_options(connection_options)
+    plan.connector, plan.trust_env = _resolve_kwargs(kwargs)
+    return _ConnectionManager(plan)
+
+
+def _resolve_kwargs(kwargs: dict[str, Any]) -> tuple[aiohttp.BaseConnector | None, bool]:
+    if "session" in kwargs or "client_session" in kwargs:
+        raise TypeError(
+            "connect() does not take an existing aiohttp.ClientSession: each connection owns its "
+            "session so redirects can be refused before a credential is sent; pass connector= "
+            "to share an aiohttp connector instead"
+        )
+    unknown = sorted(set(kwargs) - set(_EXTRA_KWARGS))
+    if unknown:
+        raise TypeError(
+            f"connect() got unexpected keyword argument(s): {', '.join(unknown)}; "
+            f"extra keywords it accepts: {', '.join(_EXTRA_KWARGS)} "
+            "(WebSocket settings go in connection_options)"
+        )
+    connector = kwargs.get("connector")
+    if connector is not None and not isinstance(connector, aiohttp.BaseConnector):
+        raise TypeError(f"connector must be an aiohttp.BaseConnector, got {type(connector).__name__}")
+    return connector, bool(kwargs.get("trust_env", False))
+
+
+def _number(options: Mapping[str, Any], key: str, default: float | None, *, allow_none: bool) -> float | None:
+    value = options.get(key, default)
+    if value is None:
+        if allow_none:
+            return None
+        raise ValueError(f"connection_options[{key!r}] must be a number, not None")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ValueError(f"connection_options[{key!r}] must be a number >= 0, got {value!r}")
+    return float(value)
+
+
+def _flag(options: Mapping[str, Any], key: str) -> bool:
+    value = options.get(key, True)
+    if not isinstance(value, bool):
+        raise ValueError(f"connection_options[{key!r}] must be True or False, got {value!r}")
+    return value
+
+
+def _resolve_options(options: Mapping[str, Any] | None) -> tuple[dict[str, Any], float | None]:
+    """connection_options -> (ws_connect keyword arguments, handshake timeout)."""
+    if options is None:
+        options = {}
+    elif not isinstance(options, Mapping):
+        raise TypeError(f"connection_options must be a mapping, got {type(options).__name__}")
+    unknown = sorted(set(options) - _OPTION_KEYS)
+    if unknown:
+        raise TypeError(
+            f"unknown connection_options key(s): {', '.join(map(repr, unknown))}; "
+            f"valid keys: {', '.join(sorted(_OPTION_KEYS))} (pass aiohttp-specific ones in vendor_options)"
+        )
+    compression = options.get("compression", False)
+    if compression is True:
+        compress = 15
+    elif compression is None or compression is False or compression == 0:
+        compress = 0
+    elif isinstance(compression, int) and not isinstance(compression, bool) and 9 <= compression <= 15:
+        compress = compression
+    else:
+        raise ValueError(
+            "connection_options['compression'] must be True, False or a window size 9-15, "
+            f"got {compression!r}"
+        )
+    max_msg_size = options.get("max_msg_size", DEFAULT_MAX_MSG_SIZE)
+    if isinstance(max_msg_size, bool) or not isinstance(max_msg_size, int) or max_msg_size < 0:
+        raise ValueError(f"connection_options['max_msg_size'] must be an int >= 0, got {max_msg_size!r}")
+    heartbeat = _number(options, "heartbeat", DEFAULT_HEARTBEAT, allow_none=True) or None
+    receive_timeout = _number(options, "receive_timeout", None, allow_none=True) or None
+    close_timeout = _number(options, "close_timeout", DEFAULT_CLOSE_TIMEOUT, allow_none=False)
+    handshake_timeout = _number(options, "handshake_timeout", DEFAULT_HANDSHAKE_TIMEOUT, allow_none=True)
+    if handshake_timeout == 0:
+        raise ValueError("connection_options['handshake_timeout'] must be > 0 (or None to wait forever)")
+    ws_kwargs: dict[str, Any] = {
+        "compress": compress,
+        "max_msg_size": max_msg_size,
+        "heartbeat": heartbeat,
+        "autoclose": _flag(options, "autoclose"),
+        "autoping": _flag(options, "autoping"),
+    }
+    ws_timeout_class = getattr(aiohttp, "ClientWSTimeout", None)
+    if ws_timeout_class is not None:
+        ws_kwargs["timeout"] = ws_timeout_class(ws_receive=receive_timeout, ws_close=close_timeout)
+    else:  # pragma: no cover - aiohttp < 3.10
+        ws_kwargs["timeout"] = close_timeout
+        ws_kwargs["receive_timeout"] = receive_timeout
+    vendor = options.get("vendor_options")
+    if vendor is not None:
+        if not isinstance(vendor, Mapping):
+            raise TypeError(
+                f"connection_options['vendor_options'] must be a mapping, got {type(vendor).__name__}"
+            )
+        allowed = _ws_connect_parameters()
+        for key in vendor:
+            if key in _RESERVED_VENDOR_KEYS:
+                raise TypeError(f"vendor_options may not set {key!r}: {_RESERVED_VENDOR_KEYS[key]}")
+            if key not in allowed:
+                raise TypeError(
+                    f"vendor_options key {key!r} is not a keyword of aiohttp.ClientSession.ws_connect "
+                    f"(aiohttp {aiohttp.__version__}); valid: {', '.join(sorted(allowed))}"
+                )
+        ws_kwargs.update(vendor)
+    return ws_kwargs, handshake_timeout
+
+
+def _ws_connect_parameters() -> frozenset[str]:
+    global _ws_connect_keywords
+    if _ws_connect_keywords is None:
+        params = inspect.signature(_SESSION_CLASS.ws_connect).parameters.values()
+        _ws_connect_keywords = frozenset(
+            p.name
+            for p in params
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in ("self", "url")
+        )
+    return _ws_connect_keywords
+
+
+class _ConnectionManager(contextlib.AbstractAsyncContextManager["VoiceLiveConnection"]):
+    """What :func:`connect` returns: opens on ``__aenter__``, closes on ``__aexit__``."""
+
+    def __init__(self, plan: _Plan) -> None:
+        self._plan = plan
+        self._active = False
+        self._connection: VoiceLiveConnection | None = None
+
+    def __repr__(self) -> str:
+        return f"<connect endpoint={safe_url(self._plan.endpoint)!r} active={self._active}>"
+
+    async def __aenter__(self) -> VoiceLiveConnection:
+        if self._active:
+            raise RuntimeError(
+                "this connect(...) context manager is already in use; call connect() again for "
+                "another connection"
+            )
+        self._active = True
+        try:
+            self._connection = await _open(self._plan)
+        except BaseException:
+            self._active = False
+            raise
+        return self._connection
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        try:
+            if connection is not None:
+                await connection.close()
+        finally:
+            self._active = False
+
+
+async def _open(plan: _Plan) -> VoiceLiveConnection:
+    """Token, headers, handshake: a VoiceLiveConnection or a mapped error (session closed)."""
+    from .._instrumentation import ConnectionInfo, start_hooks
+    from .._version import VERSION
+    from ._connection import VoiceLiveConnection, _notify
+
+    agent = user_agent(VERSION)
+    url = build_url(
+        plan.endpoint, api_version=plan.api_version, client_sdk=agent, params=plan.params, query=plan.query
+    )
+    parts = urlsplit(url)
+    hooks = start_hooks(
+        ConnectionInfo(
+            server_address=parts.hostname or "",
+            server_port=parts.port or (443 if parts.scheme == "wss" else 80),
+            api_version=plan.api_version,
+            model=plan.model,
+            agent_name=plan.agent_name,
+        )
+    )
+    try:
+        auth, secret = await _credential_headers(plan)
+        headers = build_headers(plan.headers, auth, agent)
+        if _LOGGER.isEnabledFor(logging.DEBUG):
+            _LOGGER.debug("opening WebSocket %s headers=%s", safe_url(url), redact_headers(headers))
+        session, ws = await _handshake(plan, url, headers, secret)
+    except BaseException as exc:
+        if hooks:
+            _notify(hooks, "connect_failed", exc)
+        raise
+    connection = VoiceLiveConnection(session, ws)
+    connection._hooks = hooks
+    if hooks:
+        _notify(hooks, "connected")
+    _LOGGER.debug("connected to %s", describe_target(url))
+    return connection
+
+
+async def _credential_headers(plan: _Plan) -> tuple[dict[str, str], str]:
+    """The auth header and the secret in it (to scrub from any message)."""
+    credential: Any = plan.credential
+    kind: CredentialKind = plan.kind
+    if kind == "key":
+        headers = key_headers(credential)
+        return headers, headers["api-key"]
+    get_token = getattr(credential, "get_token", None) or credential.get_token_info
+    if kind == "async_token":
+        result = await get_token(*plan.scopes)
+    else:
+        # A sync credential may block for seconds (CLI, managed identity): keep the loop free.
+        result = await asyncio.to_thread(get_token, *plan.scopes)
+        if inspect.isawaitable(result):
+            result = await result
+    token = token_text(result)
+    return bearer_headers(token), token
+
+
+class _HandshakeWatch:
+    """Per-handshake aiohttp trace hooks: refuse redirects, keep a failed upgrade's error text."""
+
+    __slots__ = ("error_text",)
+
+    def __init__(self) -> None:
+        self.error_text: str | None = None
+
+    def trace_config(self) -> aiohttp.TraceConfig:
+        config = aiohttp.TraceConfig()
+        config.on_request_redirect.append(self._on_redirect)
+        config.on_request_end.append(self._on_end)
+        return config
+
+    async def _on_redirect(
+        self, session: aiohttp.ClientSession, context: Any, params: aiohttp.TraceRequestRedirectParams
+    ) -> None:
+        # Raised before aiohttp follows the redirect: the target never sees a request.
+        response = params.response
+        location = response.headers.get("Location") or response.headers.get("URI")
+        where = f"Location {safe_url(location)!r}" if location else "no Location header"
+        raise ConnectionError(
+            f"WebSocket redirects are not supported: {describe_target(str(response.url))} answered "
+            f"HTTP {response.status} with {where}. The redirect was not followed and no credential "
+            "was sent to it; if that address is the right service endpoint, pass it as endpoint=.",
+            status_code=response.status,
+        )
+
+    async def _on_end(
+        self, session: aiohttp.ClientSession, context: Any, params: aiohttp.TraceRequestEndParams
+    ) -> None:
+        response = params.response
+        if response.status == 101:
+            return
+        length = response.content_length
+        if length is None or length > _MAX_ERROR_BODY:
+            return
+        try:
+            body = await response.read()
+        except Exception:  # the error body is a nicety; the status still tells the story
+            return
+        self.error_text = _service_error_text(body)
+
+
+def _service_error_text(body: bytes) -> str | None:
+    """``code: message`` from a JSON error body (``{"error": {"code", "message"}}``), else None."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    error = data.get("error", data)
+    if isinstance(error, str):
+        return error[:500]
+    if not isinstance(error, dict):
+        return None
+    code, message = error.get("code"), error.get("message")
+    if not message and not code:
+        return None
+    text = f"{code}: {message}" if code and message else str(message or code)
+    return text[:500]
+
+
+async def _handshake(
+    plan: _Plan, url: str, headers: dict[str, str], secret: str
+) -> tuple[aiohttp.ClientSession, aiohttp.ClientWebSocketResponse[bool]]:
+    watch = _HandshakeWatch()
+    # Looked up at call time so tests (and users) can substitute aiohttp.ClientSession.
+    session = aiohttp.ClientSession(
+        trace_configs=[watch.trace_config()],
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=None, sock_read=None),
+        connector=plan.connector,
+        connector_owner=plan.connector is None,
+        trust_env=plan.trust_env,
+    )
+
+    async def upgrade() -> aiohttp.ClientWebSocketResponse[bool]:
+        return await session.ws_connect(url, headers=headers, **plan.ws_kwargs)
+
+    try:
+        if plan.handshake_timeout is None:
+            ws = await upgrade()
+        else:
+            ws = await asyncio.wait_for(upgrade(), plan.handshake_timeout)
+    except BaseException as exc:
+        # Also on cancellation (including mid-handshake): never leak the session.
+        await _close_session(session)
+        error = _handshake_error(exc, plan, url, watch.error_text, secret)
+        if error is None or error is exc:
+            raise
+        raise error from exc
+    return session, ws
+
+
+async def _close_session(session: aiohttp.ClientSession) -> None:
+    try:
+        await session.close()
+    except Exception:
+        _LOGGER.debug("error closing the aiohttp session", exc_info=True)
+
+
+def _handshake_error(
+    exc: BaseException, plan: _Plan, url: str, error_text: str | None, secret: str
+) -> ConnectionError | None:
+    """The ConnectionError for a failed handshake, or None to let ``exc`` propagate as it is."""
+    if isinstance(exc, ConnectionError):
+        return exc
+    target = describe_target(url)
+    if isinstance(exc, aiohttp.WSServerHandshakeError):
+        _redact_request_info(exc)
+        return _status_error(exc, plan, target, error_text, secret)
+    if isinstance(exc, asyncio.TimeoutError):
+        after = f" after {plan.handshake_timeout:g} s" if plan.handshake_timeout is not None else ""
+        return ConnectionError(
+            f"Timed out{after} opening the WebSocket to {target} (connection_options"
+            "['handshake_timeout']); check the endpoint and that outbound WebSocket traffic "
+            "(wss, port 443) is allowed, or allow more time."
+        )
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        os_error = exc.os_error
+        host_port = f"{exc.host}:{exc.port}" if exc.port else str(exc.host)
+        if isinstance(os_error, socket.gaierror):
+            return ConnectionError(
+                f"Cannot resolve host {exc.host!r} for {host_port} (DNS lookup failed: "
+                f"{os_error.strerror or os_error}); check the endpoint's host name and your network."
+            )
+        if isinstance(exc, (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError)):
+            return ConnectionError(
+                f"TLS handshake with {host_port} failed ({_scrub(str(os_error), secret)}); check the "
+                "endpoint and any TLS-inspecting proxy (vendor_options={'ssl': ...})."
+            )
+        reason = os_error.strerror or str(os_error) or type(os_error).__name__
+        return ConnectionError(
+            f"Cannot connect to {host_port}: {reason}. Check the endpoint, proxy and firewall."
+        )
+    if isinstance(exc, (aiohttp.ClientError, OSError)):
+        detail = _scrub(str(exc).replace(url, safe_url(url)), secret)
+        return ConnectionError(
+            f"WebSocket handshake with {target} failed: {type(exc).__name__}"
+            + (f": {detail}" if detail else "")
+        )
+    return None
+
+
+def _status_error(
+    exc: aiohttp.WSServerHandshakeError, plan: _Plan, target: str, error_text: str | None, secret: str
+) -> ConnectionError:
+    status = exc.status
+    headers: Mapping[str, str] = exc.headers or {}
+    retry_after = _retry_after(headers)
+    wait = f" Retry after {retry_after:g} s." if retry_after is not None else ""
+    if status == 401 or status == 403:
+        what = "Authentication failed" if status == 401 else "Access denied"
+        message = (
+            f"{what} (HTTP {status}) at {target}: check the API key (AzureKeyCredential) or, for a "
+            "token credential, that its identity has the 'Cognitive Services User' role on the "
+            "resource and that credential_scopes fits the endpoint."
+        )
+    elif status == 404:
+        message = (
+            f"Not found (HTTP 404) at {target}: check the endpoint "
+            "(https://<resource>.services.ai.azure.com) and api_version "
+            f"{plan.api_version!r}, and the model or agent name."
+        )
+    elif status == 429:
+        message = (
+            f"Rate limited (HTTP 429) by {target}: the service allows 30 new connections per "
+            f"minute per resource.{wait or ' Retry later.'}"
+        )
+    elif 500 <= status <= 599:
+        message = (
+            f"Service error (HTTP {status}) at {target}: the service could not open the session; retry.{wait}"
+        )
+    elif status == 400:
+        message = (
+            f"Bad request (HTTP 400) at {target}: check the api_version, the model or agent "
+            "parameters and the query."
+        )
+    elif status in (301, 302, 303, 307, 308):
+        message = f"WebSocket redirects are not supported: {target} answered HTTP {status}."
+    elif status == 101:
+        message = f"Invalid WebSocket handshake from {target}: {exc.message}."
+    else:
+        message = (
+            f"WebSocket handshake rejected by {target} with HTTP {status}; is the endpoint a "
+            "Voice Live resource?"
+        )
+    if error_text:
+        message += f" Service says: {error_text}"
+    request_id = (
+        headers.get("x-ms-request-id") or headers.get("apim-request-id") or headers.get("x-request-id")
+    )
+    if request_id:
+        message += f" (request id {request_id})"
+    return ConnectionError(_scrub(message, secret), status_code=status, retry_after=retry_after)
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds from ``retry-after-ms`` / ``x-ms-retry-after-ms`` / ``Retry-After`` (seconds or HTTP date)."""
+    for name, scale in (("retry-after-ms", 1000.0), ("x-ms-retry-after-ms", 1000.0)):
+        value = headers.get(name)
+        if value:
+            try:
+                return max(0.0, float(value) / scale)
+            except ValueError:
+                pass
+    value = headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    import datetime
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return max(0.0, round((when - datetime.datetime.now(datetime.timezone.utc)).total_seconds()))
+
+
+def _redact_request_info(exc: aiohttp.ClientResponseError) -> None:
+    """Replace the chained aiohttp error's request headers by a redacted copy (no key/token kept)."""
+    try:
+        from multidict import CIMultiDict, CIMultiDictProxy
+
+        info = exc.request_info
+        redacted = CIMultiDictProxy(CIMultiDict(redact_headers(info.headers)))
+        exc.request_info = type(info)(info.url, info.method, redacted, info.real_url)
+    except Exception:  # pragma: no cover - defensive: aiohttp internals differ across versions
+        pass
+
+
+def _scrub(text: str, secret: str) -> str:
+    return text.replace(secret, "***") if secret and secret in text else text
