@@ -17,7 +17,7 @@ from ..models._events_server import SERVER_EVENT_TYPES
 __all__ = ["decode_server_event", "encode_client_event", "frame_preview"]
 
 _loads = json.loads
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
+_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 _new = object.__new__
 _lookup = SERVER_EVENT_TYPES.get
 _PREVIEW = 200
@@ -79,5 +79,5 @@ def encode_client_event(event: ClientEvent | Mapping[str, Any] | Any) -> str:
         try:
             # Nested models, enums or bytes inside a plain dict: convert, then retry once.
             return _dumps(_to_wire(data))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             raise TypeError(f"Cannot send event: it is not JSON-serialisable ({exc})") from None

@@ -90,11 +90,38 @@ def _timestamp(value: datetime.datetime) -> int:
 
 def _plain_copy(value: Any) -> Any:
     """Deep copy of plain JSON data (dicts and lists; scalars are immutable)."""
+    try:
+        return _copy_recursive(value)
+    except RecursionError:  # a very deep (but decodable) frame: slower, iterative
+        return _copy_iterative(value)
+
+
+def _copy_recursive(value: Any) -> Any:
     if type(value) is dict:
-        return {k: _plain_copy(v) for k, v in value.items()}
+        return {k: _copy_recursive(v) for k, v in value.items()}
     if type(value) is list:
-        return [_plain_copy(v) for v in value]
+        return [_copy_recursive(v) for v in value]
     return value
+
+
+def _copy_iterative(value: Any) -> Any:
+    def fresh(v: Any) -> Any:
+        return {} if type(v) is dict else [] if type(v) is list else v
+
+    root = fresh(value)
+    stack = [(value, root)] if root is not value else []
+    while stack:
+        source, target = stack.pop()
+        pairs = source.items() if type(source) is dict else enumerate(source)
+        for key, item in pairs:
+            copied = fresh(item)
+            if type(target) is dict:
+                target[key] = copied
+            else:
+                target.append(copied)
+            if copied is not item:
+                stack.append((item, copied))
+    return root
 
 
 def _short(value: Any, key: Any = None) -> str:
@@ -150,6 +177,10 @@ class _Field:
         return obj._data.get(self.wire)
 
     def __set__(self, obj: Model, value: Any) -> None:
+        if value is None and not obj._keep_none:
+            obj._data.pop(self.wire, None)
+            obj._forget(self.wire)
+            return
         obj._set(self.wire, self.to_wire(value))
 
     def __delete__(self, obj: Model) -> None:
@@ -205,7 +236,10 @@ class _TimestampField(_Field):
             return self
         raw = obj._data.get(self.wire)
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            return datetime.datetime.fromtimestamp(raw, datetime.timezone.utc)
+            try:
+                return datetime.datetime.fromtimestamp(raw, datetime.timezone.utc)
+            except (OverflowError, OSError, ValueError):  # out of range, NaN: keep the wire value
+                return raw
         return raw
 
     def to_wire(self, value: Any) -> Any:
@@ -418,7 +452,8 @@ class Model(_MappingBase, metaclass=_ModelMeta):
         """Wrap a decoded JSON object without copying, dispatching through the discriminators."""
         registry = cls._registry
         if registry is not None:
-            sub = registry.get(data.get(cls._discriminator))  # type: ignore[arg-type]
+            key = data.get(cls._discriminator)  # type: ignore[arg-type]
+            sub = registry.get(key) if type(key) is str else None
             if sub is not None and sub is not cls:
                 return sub._from_wire(data)  # type: ignore[return-value]
         obj = cls.__new__(cls)
@@ -430,8 +465,10 @@ class Model(_MappingBase, metaclass=_ModelMeta):
     def _accepts(cls, data: Mapping[str, Any]) -> bool:
         """Whether a dict looks like this class: its fixed values or one of its subtypes' match."""
         registry, prop = cls._registry, cls._discriminator
-        if registry is not None and prop is not None and data.get(prop) in registry:
-            return True
+        if registry is not None and prop is not None:
+            key = data.get(prop)
+            if type(key) is str and key in registry:
+                return True
         return bool(cls._defaults) and all(data.get(k) == v for k, v in cls._defaults.items())
 
     # -- internal write path ------------------------------------------------------------
@@ -516,7 +553,10 @@ class Model(_MappingBase, metaclass=_ModelMeta):
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({_short(self._data)})"
+        try:
+            return f"{type(self).__name__}({_short(self._data)})"
+        except RecursionError:
+            return f"{type(self).__name__}({{...too deeply nested to show...}})"
 
     # -- conveniences -------------------------------------------------------------------
     def as_dict(self, *, exclude_readonly: bool = False) -> dict[str, Any]:
@@ -528,7 +568,7 @@ class Model(_MappingBase, metaclass=_ModelMeta):
 
     def copy(self: _M) -> _M:
         """Return an independent deep copy of the same class."""
-        return type(self)._from_wire(_plain_copy(self._data))
+        return _restore(type(self), _plain_copy(self._data))
 
     def __copy__(self: _M) -> _M:
         return self.copy()
@@ -537,7 +577,15 @@ class Model(_MappingBase, metaclass=_ModelMeta):
         return self.copy()
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self._data,))
+        return (_restore, (type(self), self._data))
 
 
 MutableMapping.register(Model)
+
+
+def _restore(cls: type[_M], data: dict[str, Any]) -> _M:
+    """Wrap wire data in exactly ``cls`` (no discriminator dispatch, no defaults added)."""
+    obj = cls.__new__(cls)
+    obj._data = data
+    obj._cache = None
+    return obj
