@@ -1,0 +1,96 @@
+"""A realistic local fake of the Azure Voice Live service, for tests and offline development.
+
+::
+
+    from azure.ai.voicelive.testing import FakeVoiceLiveServer
+
+    async with FakeVoiceLiveServer() as server:
+        ...  # connect(endpoint=server.endpoint, ...) and talk to it
+
+:class:`FakeVoiceLiveServer` serves the realtime websocket on 127.0.0.1; each connection runs a
+:class:`Simulator` (the sans-I/O session: turn detection, transcription, conversation items,
+streamed responses with synthesised speech, function calls). :class:`Faults` injects failures.
+Replies come from a responder (default :class:`DefaultResponder`); see
+:data:`Responder` and :data:`Transcriber` for the interfaces. With pytest, the
+``voicelive_server`` fixture gives a started server.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._responder import (
+        DefaultResponder,
+        FunctionCallReply,
+        Reply,
+        Responder,
+        ScriptedResponder,
+        TextReply,
+        Transcriber,
+        default_transcriber,
+    )
+    from ._server import FakeVoiceLiveServer, Faults
+    from ._simulator import DEFAULT_VOICE, PendingReply, Simulator, default_session
+    from ._vad import EnergyVad, VadEvent, threshold_to_rms
+    from ._voice import Utterance, synthesize
+
+# Names load on first use, so that importing the pytest plugin (a submodule) stays cheap.
+_LAZY = {
+    "DefaultResponder": "._responder",
+    "FunctionCallReply": "._responder",
+    "Reply": "._responder",
+    "Responder": "._responder",
+    "ScriptedResponder": "._responder",
+    "TextReply": "._responder",
+    "Transcriber": "._responder",
+    "default_transcriber": "._responder",
+    "FakeVoiceLiveServer": "._server",
+    "Faults": "._server",
+    "DEFAULT_VOICE": "._simulator",
+    "PendingReply": "._simulator",
+    "Simulator": "._simulator",
+    "default_session": "._simulator",
+    "EnergyVad": "._vad",
+    "VadEvent": "._vad",
+    "threshold_to_rms": "._vad",
+    "Utterance": "._voice",
+    "synthesize": "._voice",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+__all__ = [
+    "DEFAULT_VOICE",
+    "DefaultResponder",
+    "EnergyVad",
+    "FakeVoiceLiveServer",
+    "Faults",
+    "FunctionCallReply",
+    "PendingReply",
+    "Reply",
+    "Responder",
+    "ScriptedResponder",
+    "Simulator",
+    "TextReply",
+    "Transcriber",
+    "Utterance",
+    "VadEvent",
+    "default_session",
+    "default_transcriber",
+    "synthesize",
+    "threshold_to_rms",
+]

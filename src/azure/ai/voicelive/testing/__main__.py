@@ -1,0 +1,48 @@
+"""Run the fake Voice Live service standalone: ``python -m azure.ai.voicelive.testing [--port 8765]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+
+from ._server import FakeVoiceLiveServer
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m azure.ai.voicelive.testing",
+        description="Run a local fake Azure Voice Live service until interrupted.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="TCP port; 0 picks a free one (default 8765)")
+    parser.add_argument("--api-key", default=None, help="the only api-key accepted (default: any credential)")
+    parser.add_argument("--realtime", action="store_true", help="pace reply audio at playback speed")
+    return parser.parse_args(argv)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with FakeVoiceLiveServer(
+        host=args.host, port=args.port, api_key=args.api_key, realtime=args.realtime
+    ) as server:
+        print(f"Fake Voice Live server listening on {server.endpoint} (Ctrl+C to stop)", flush=True)
+        await stop.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: parse arguments, serve until SIGINT/SIGTERM; returns the exit status."""
+    args = _parse(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,351 @@
+"""Who answers in the fake service: replies, responders and transcribers (sans-I/O).
+
+A *responder* decides the assistant's reply from the conversation so far::
+
+    def responder(conversation: list[dict], session: dict) -> Reply | Sequence[Reply]
+
+``conversation`` is the list of conversation items (wire-shaped dicts, oldest first, the ones the
+response may see; do not mutate them) and ``session`` is the effective configuration of this
+response: the session merged with the ``response.create`` overrides (``instructions``, ``tools``,
+``tool_choice``, ``modalities``, ``voice``, ...). A reply is a :class:`TextReply` (spoken or written
+depending on the modalities), a :class:`FunctionCallReply`, or a plain ``str`` (short for
+``TextReply``); a sequence gives several output items in one response. The responder may be an
+``async def`` (or return any awaitable); the fake server awaits it.
+
+A *transcriber* turns committed user audio into text when ``input_audio_transcription`` is
+configured::
+
+    def transcriber(pcm16: bytes, sample_rate: int) -> str
+
+``pcm16`` is 16-bit little-endian mono at ``sample_rate`` (G.711 input is decoded to 8 kHz PCM16).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+__all__ = [
+    "DefaultResponder",
+    "FunctionCallReply",
+    "Reply",
+    "Responder",
+    "ScriptedResponder",
+    "TextReply",
+    "Transcriber",
+    "default_transcriber",
+    "describe_duration",
+]
+
+
+@dataclass(frozen=True)
+class TextReply:
+    """An assistant message: spoken (audio + transcript) or written (text), by the modalities."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class FunctionCallReply:
+    """A function call: ``arguments`` is a mapping (sent as JSON) or JSON text sent as is.
+
+    ``call_id`` defaults to a fresh ``call_<n>`` id.
+    """
+
+    name: str
+    arguments: Mapping[str, Any] | str = field(default_factory=dict)
+    call_id: str | None = None
+
+    def arguments_json(self) -> str:
+        """The arguments as the JSON text that goes on the wire."""
+        if isinstance(self.arguments, str):
+            return self.arguments
+        return json.dumps(dict(self.arguments), separators=(", ", ": "))
+
+
+Reply = Union[TextReply, FunctionCallReply, str]
+"""One output item of a response: text/speech, a function call, or ``str`` for ``TextReply(str)``."""
+
+ReplyResult = Union[Reply, Sequence[Reply]]
+
+Responder = Callable[
+    [list[dict[str, Any]], dict[str, Any]],
+    Union[ReplyResult, Awaitable[ReplyResult]],
+]
+"""``(conversation, session) -> Reply | Sequence[Reply]`` (or an awaitable of one)."""
+
+Transcriber = Callable[[bytes, int], str]
+"""``(pcm16, sample_rate) -> transcript`` for committed user audio."""
+
+
+def describe_duration(ms: float) -> str:
+    """``1234`` -> ``"1.2 s"``: how the defaults describe a length of audio."""
+    return f"{ms / 1000:.1f} s"
+
+
+def default_transcriber(pcm16: bytes, sample_rate: int) -> str:
+    """The default transcriber: describes the audio instead of recognising it, e.g. ``"[1.2 s of audio]"``."""
+    return f"[{describe_duration(len(pcm16) / 2 / sample_rate * 1000)} of audio]"
+
+
+def normalize_replies(result: object) -> list[TextReply | FunctionCallReply]:
+    """Turn what a responder returned into a list of replies.
+
+    Raises ``TypeError`` for anything that is not a reply, a string or a sequence of them.
+    """
+    items: Iterable[object]
+    if isinstance(result, (str, TextReply, FunctionCallReply)):
+        items = (result,)
+    elif isinstance(result, Sequence):
+        items = result
+    else:
+        raise TypeError(f"a responder must return TextReply, FunctionCallReply or str, got {result!r}")
+    replies: list[TextReply | FunctionCallReply] = []
+    for item in items:
+        if isinstance(item, str):
+            replies.append(TextReply(item))
+        elif isinstance(item, (TextReply, FunctionCallReply)):
+            replies.append(item)
+        else:
+            raise TypeError(f"a responder must return TextReply, FunctionCallReply or str, got {item!r}")
+    return replies
+
+
+# --- the default responder ---------------------------------------------------------------------
+
+_VERBS = frozenset(
+    """get set fetch find lookup look up search query retrieve list create update delete check do
+    make call run show read send tell give compute calculate""".split()  # noqa: SIM905
+)
+_PLACE_KEYS = ("location", "city", "place", "country", "region", "address", "destination", "where", "town")
+_QUERY_KEYS = ("query", "q", "text", "search", "term", "topic", "question", "input", "prompt", "keywords")
+_PLACE = re.compile(r"\b(?:in|at|for|near|from|to)\s+((?:[A-Z][\w'.-]*)(?:\s+[A-Z][\w'.-]*)*)")
+_PLACE_LOOSE = re.compile(r"\b(?:in|at|near)\s+([\w'-]+)", re.IGNORECASE)
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_TOKEN = re.compile(r"[a-z0-9]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _message_text(item: Mapping[str, Any]) -> str:
+    texts: list[str] = []
+    for part in item.get("content") or ():
+        if not isinstance(part, Mapping):
+            continue
+        value = part.get("text") if part.get("type") in ("input_text", "text") else part.get("transcript")
+        if isinstance(value, str) and value:
+            texts.append(value)
+    return " ".join(texts)
+
+
+def _audio_ms(item: Mapping[str, Any], session: Mapping[str, Any]) -> float:
+    fmt = session.get("input_audio_format") or "pcm16"
+    per_ms = 8.0 if str(fmt).startswith("g711") else (session.get("input_audio_sampling_rate") or 24000) / 500
+    total = 0.0
+    for part in item.get("content") or ():
+        if isinstance(part, Mapping) and part.get("type") == "input_audio":
+            audio = part.get("audio")
+            if isinstance(audio, str) and audio:
+                total += len(base64.b64decode(audio)) / per_ms
+    return total
+
+
+def _flatten(value: Any) -> list[str]:
+    if isinstance(value, Mapping):
+        return [text for v in value.values() for text in _flatten(v)]
+    if isinstance(value, (list, tuple)):
+        return [text for v in value for text in _flatten(v)]
+    if value is None:
+        return []
+    if isinstance(value, bool):
+        return ["yes" if value else "no"]
+    return [str(value)]
+
+
+def describe_output(output: str) -> str:
+    """The values of a function output, joined: ``'{"sky": "sunny", "temp": "72F"}'`` -> ``"sunny, 72F"``."""
+    try:
+        value = json.loads(output)
+    except ValueError:
+        return output.strip()
+    return ", ".join(_flatten(value)) if isinstance(value, (Mapping, list)) else str(value)
+
+
+def _function_tools(session: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    tools = session.get("tools") or ()
+    return [t for t in tools if isinstance(t, Mapping) and t.get("type") == "function" and t.get("name")]
+
+
+def _subject_words(name: str) -> list[str]:
+    spaced = _CAMEL.sub(" ", name).replace("_", " ").replace("-", " ").lower()
+    return [w for w in spaced.split() if w not in _VERBS and len(w) >= 3]
+
+
+def _mentions(text: str, tool: Mapping[str, Any]) -> bool:
+    lowered = text.lower()
+    name = str(tool["name"])
+    if name.lower() in lowered or name.replace("_", " ").lower() in lowered:
+        return True
+    tokens = set(_TOKEN.findall(lowered))
+    return any(w in tokens or w + "s" in tokens or w.rstrip("s") in tokens for w in _subject_words(name))
+
+
+def _place(text: str) -> str | None:
+    match = _PLACE.search(text) or _PLACE_LOOSE.search(text)
+    return match.group(1).rstrip(".,!?;:") if match else None
+
+
+def _schema_types(schema: Mapping[str, Any]) -> set[str]:
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        return {kind}
+    if isinstance(kind, list):
+        return {k for k in kind if isinstance(k, str)}
+    return {"string"}
+
+
+def _fill_argument(name: str, schema: Mapping[str, Any], text: str, required: bool) -> Any:
+    kinds = _schema_types(schema)
+    lname = name.lower()
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum:
+        lowered = text.lower()
+        for option in enum:
+            if str(option).lower() in lowered:
+                return option
+        return enum[0] if required else None
+    if kinds & {"integer", "number"}:
+        match = _NUMBER.search(text)
+        if match:
+            number = float(match.group())
+            return int(number) if "integer" in kinds or number.is_integer() else number
+        return 0 if required else None
+    if "boolean" in kinds:
+        return False if required else None
+    if "string" in kinds:
+        if any(key in lname for key in _PLACE_KEYS):
+            place = _place(text)
+            if place:
+                return place
+        if lname in _QUERY_KEYS or required:
+            return text
+        return None
+    if required:
+        return [] if "array" in kinds else {}
+    return None
+
+
+def build_arguments(tool: Mapping[str, Any], text: str) -> dict[str, Any]:
+    """Arguments for ``tool`` from the user's words, guided by its JSON-schema ``parameters``.
+
+    String properties named like a place (``location``, ``city``, ...) get the capitalised words
+    after "in"/"at"/"for" ("weather in Seattle" -> ``"Seattle"``); query-like ones (``query``,
+    ``text``, ...) get the whole utterance; numbers take the first number mentioned; enums the
+    option mentioned. Required properties always get a value.
+    """
+    params = tool.get("parameters")
+    if not isinstance(params, Mapping):
+        return {}
+    properties = params.get("properties")
+    if not isinstance(properties, Mapping):
+        return {}
+    required = params.get("required")
+    required_names = set(required) if isinstance(required, list) else set()
+    args: dict[str, Any] = {}
+    for name, schema in properties.items():
+        value = _fill_argument(
+            str(name), schema if isinstance(schema, Mapping) else {}, text, name in required_names
+        )
+        if value is not None:
+            args[str(name)] = value
+    return args
+
+
+class DefaultResponder:
+    """The deterministic default assistant.
+
+    It looks at the newest item of the conversation (ignoring system messages):
+
+    * a ``function_call_output``: answers ``The result is: <values>.`` quoting the output's values
+      (JSON objects and arrays are flattened, e.g. ``The result is: sunny, 72F.``);
+    * a user message, with function tools available and ``tool_choice`` not ``"none"``: calls the
+      first tool the words name or whose subject they mention ("What's the weather in Seattle?"
+      calls ``get_weather`` with ``{"location": "Seattle"}``); ``tool_choice`` ``"required"`` or
+      ``{"type": "function", "name": ...}`` forces a call;
+    * otherwise answers ``You said: "<text>".`` with the newest user text (typed text or audio
+      transcript); ``I heard 1.2 s of audio.`` for audio without a transcript; and
+      ``Hello! How can I help you today?`` when there is no user message.
+
+    Instructions are accepted and ignored.
+    """
+
+    def __call__(self, conversation: list[dict[str, Any]], session: dict[str, Any]) -> Reply:
+        """Decide the reply for ``conversation`` under ``session`` (see the class docstring)."""
+        newest: Mapping[str, Any] | None = None
+        for item in reversed(conversation):
+            if not (item.get("type") == "message" and item.get("role") == "system"):
+                newest = item
+                break
+        if newest is not None and newest.get("type") == "function_call_output":
+            described = describe_output(str(newest.get("output", "")))
+            return TextReply(f"The result is: {described.rstrip('.')}.")
+        if newest is not None and newest.get("type") == "message" and newest.get("role") == "user":
+            text = _message_text(newest)
+            call = self._tool_call(text, session)
+            if call is not None:
+                return call
+            if text:
+                return TextReply(f'You said: "{text}".')
+            return TextReply(f"I heard {describe_duration(_audio_ms(newest, session))} of audio.")
+        for item in reversed(conversation):
+            if item.get("type") == "message" and item.get("role") == "user":
+                text = _message_text(item)
+                if text:
+                    return TextReply(f'You said: "{text}".')
+        return TextReply("Hello! How can I help you today?")
+
+    @staticmethod
+    def _tool_call(text: str, session: Mapping[str, Any]) -> FunctionCallReply | None:
+        choice = session.get("tool_choice", "auto")
+        if choice == "none":
+            return None
+        tools = _function_tools(session)
+        if not tools:
+            return None
+        chosen: Mapping[str, Any] | None = None
+        if isinstance(choice, Mapping) and choice.get("name"):
+            chosen = next((t for t in tools if t["name"] == choice["name"]), None)
+        if chosen is None:
+            chosen = next((t for t in tools if _mentions(text, t)), None)
+        if chosen is None and choice == "required":
+            chosen = tools[0]
+        if chosen is None:
+            return None
+        return FunctionCallReply(str(chosen["name"]), build_arguments(chosen, text))
+
+
+class ScriptedResponder:
+    """Replies from a script, in order; after the script runs out, ``then`` answers (the default responder).
+
+    ``ScriptedResponder("Hi!", FunctionCallReply("lookup", {"q": "x"}), [TextReply("a"), TextReply("b")])``
+    answers the first response with "Hi!", the second with a function call, the third with two
+    messages. :attr:`calls` records each ``(conversation, session)`` it was asked about.
+    """
+
+    def __init__(self, *replies: ReplyResult, then: Responder | None = None) -> None:
+        self._script: deque[ReplyResult] = deque(replies)
+        self._then: Responder = then if then is not None else DefaultResponder()
+        self.calls: list[tuple[list[dict[str, Any]], dict[str, Any]]] = []
+
+    def __call__(
+        self, conversation: list[dict[str, Any]], session: dict[str, Any]
+    ) -> ReplyResult | Awaitable[ReplyResult]:
+        """Return the next scripted reply, or ask ``then``."""
+        self.calls.append((conversation, session))
+        if self._script:
+            return self._script.popleft()
+        return self._then(conversation, session)
