@@ -32,13 +32,17 @@ class BargeInHandler:
     the response in progress and how much audio each assistant item has received. On
     ``input_audio_buffer.speech_started`` it:
 
-    1. sends ``response.cancel`` if a response is still in progress (``cancel_response``),
+    1. sends ``response.cancel`` if a response is still in progress (``cancel_response``) and
+       the session's turn detection does not interrupt it on the server already
+       (``interrupt_response``, on by default for server VAD: a second cancel would only earn
+       a "no active response" error),
     2. clears the player's queued audio,
     3. sends ``conversation.item.truncate`` for the assistant's audio item at the milliseconds
        actually played, clamped to the audio received for that item (so the service never
        answers "audio content of X ms is already shorter than Y ms"); it skips truncation when
-       nothing was played or everything was (so "only model output audio messages can be
-       truncated" and no-op truncations never happen), and truncates each item at most once.
+       nothing was played, or when a finished reply was heard in full, and truncates only the
+       assistant's audio item (never a user item: "only model output audio messages can be
+       truncated"), each at most once.
 
     ``output_audio_format`` must match the session's (it converts received bytes to ms).
     Without a player nothing is played or truncated; only the cancel is sent.
@@ -63,6 +67,8 @@ class BargeInHandler:
         self._content_index = 0
         self._received: dict[str, int] = {}
         self._truncated: set[str] = set()
+        self._server_interrupts = False
+        self._server_truncates = False
         self.interruptions = 0
         self.last_truncate_ms: Optional[int] = None
 
@@ -94,24 +100,41 @@ class BargeInHandler:
             self._response_active = False
         elif kind == "input_audio_buffer.speech_started":
             return await self.interrupt()
+        elif kind in ("session.created", "session.updated"):
+            session = event.get("session")
+            detection = session.get("turn_detection") if isinstance(session, dict) else None
+            if isinstance(detection, dict):
+                self._server_interrupts = detection.get("interrupt_response") is not False
+                self._server_truncates = detection.get("auto_truncate") is True
+            else:
+                self._server_interrupts = self._server_truncates = False
         return False
 
     async def interrupt(self) -> bool:
         """Cancel, clear playback and truncate now (what ``speech_started`` triggers)."""
         acted = False
-        if self._cancel and self._response_active:
+        was_active = self._response_active
+        if self._cancel and self._response_active and not self._server_interrupts:
             await self._conn.response.cancel()
-            self._response_active = False
             acted = True
+        self._response_active = False
         if self._player is not None:
             self._player.clear()
             acted = True
         item = self._item
-        if self._truncate and self._player is not None and item is not None and item not in self._truncated:
+        if (
+            self._truncate
+            and not self._server_truncates
+            and self._player is not None
+            and item is not None
+            and item not in self._truncated
+        ):
             played = self._player.played_ms_for(item)
             received = self.received_ms(item)
             end = int(min(played, received))
-            if 0 < end < int(received):
+            # Nothing heard: nothing to keep. All of a finished reply heard: nothing to cut. (While
+            # a reply is still streaming the service may have sent more than arrived here.)
+            if end > 0 and (was_active or end < int(received)):
                 await self._conn.conversation.item.truncate(
                     item_id=item, content_index=self._content_index, audio_end_ms=end
                 )
