@@ -28,8 +28,15 @@ async def _speak(conn: VoiceLiveConnection) -> None:
         await conn.input_audio_buffer.append(audio=audio[i : i + 960])
 
 
-async def _run_until(conn: VoiceLiveConnection, handler: BargeInHandler, stop: Any, *, barge_at_ms: float,
-                     player: VirtualPlayer | None, timeout: float = 20.0) -> list[Any]:
+async def _run_until(
+    conn: VoiceLiveConnection,
+    handler: BargeInHandler,
+    stop: Any,
+    *,
+    barge_at_ms: float,
+    player: VirtualPlayer | None,
+    timeout: float = 20.0,
+) -> list[Any]:
     events: list[Any] = []
     spoke = False
 
@@ -39,7 +46,11 @@ async def _run_until(conn: VoiceLiveConnection, handler: BargeInHandler, stop: A
             events.append(event)
             await handler.handle(event)
             played = player.played_ms if player is not None else 0.0
-            if not spoke and event.type == "response.audio.delta" and (player is None or played >= barge_at_ms):
+            if (
+                not spoke
+                and event.type == "response.audio.delta"
+                and (player is None or played >= barge_at_ms)
+            ):
                 spoke = True
                 asyncio.get_running_loop().create_task(_speak(conn))
             if stop(events):
@@ -60,9 +71,14 @@ async def test_server_vad_barge_in_truncates_at_the_played_milliseconds() -> Non
             handler = BargeInHandler(conn, player)
             await _ask(conn)
             events = await _run_until(
-                conn, handler, lambda ev: "conversation.item.truncated" in _types(ev) and
-                any(e.type == "response.done" and e.response.status == "cancelled" for e in ev),
-                barge_at_ms=600, player=player,
+                conn,
+                handler,
+                lambda ev: (
+                    "conversation.item.truncated" in _types(ev)
+                    and any(e.type == "response.done" and e.response.status == "cancelled" for e in ev)
+                ),
+                barge_at_ms=600,
+                player=player,
             )
     types = _types(events)
     assert "error" not in types, [e for e in events if e.type == "error"]
@@ -93,7 +109,11 @@ async def test_manual_interrupt_cancels_the_response_itself() -> None:
                 async for event in conn:
                     events.append(event)
                     await handler.handle(event)
-                    if event.type == "response.audio.delta" and player.played_ms >= 300 and handler.response_active:
+                    if (
+                        event.type == "response.audio.delta"
+                        and player.played_ms >= 300
+                        and handler.response_active
+                    ):
                         assert await handler.interrupt()  # e.g. push-to-talk pressed
                     if event.type == "conversation.item.truncated":
                         break
@@ -114,10 +134,14 @@ async def test_no_truncation_when_nothing_was_played() -> None:
             handler = BargeInHandler(conn, player)
             await _ask(conn)
             events = await _run_until(
-                conn, handler,
-                lambda ev: any(e.type == "response.done" for e in ev) and
-                any(e.type == "input_audio_buffer.speech_stopped" for e in ev),
-                barge_at_ms=0, player=None,
+                conn,
+                handler,
+                lambda ev: (
+                    any(e.type == "response.done" for e in ev)
+                    and any(e.type == "input_audio_buffer.speech_stopped" for e in ev)
+                ),
+                barge_at_ms=0,
+                player=None,
             )
     sent = [e["type"] for e in server.received]
     assert "conversation.item.truncate" not in sent

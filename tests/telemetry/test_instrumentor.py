@@ -81,7 +81,9 @@ def test_gate_off_makes_instrument_a_no_op(monkeypatch: pytest.MonkeyPatch) -> N
     assert not inst.is_instrumented()
 
 
-def test_content_recording_flags(instrumentor: VoiceLiveInstrumentor, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_content_recording_flags(
+    instrumentor: VoiceLiveInstrumentor, monkeypatch: pytest.MonkeyPatch
+) -> None:
     instrumentor.instrument()
     assert instrumentor.is_instrumented()
     assert not instrumentor.is_content_recording_enabled()
@@ -112,8 +114,14 @@ async def test_spans_for_connect_send_receive_and_close(instrumentor: VoiceLiveI
     assert attrs["server.address"] == "127.0.0.1"
     assert attrs["server.port"] == server.port
     assert str(attrs["gen_ai.voice.session_id"]).startswith("sess_")
-    for name in ("send session.update", "send response.create", "recv session.created", "recv response.done",
-                 "recv response.audio.delta", "close"):
+    for name in (
+        "send session.update",
+        "send response.create",
+        "recv session.created",
+        "recv response.done",
+        "recv response.audio.delta",
+        "close",
+    ):
         assert name in by_name, sorted(by_name)
         child = by_name[name]
         assert child.parent is not None and child.parent.span_id == connect_span.context.span_id
@@ -140,7 +148,9 @@ async def test_content_recording_records_text_but_never_audio(instrumentor: Voic
         assert "AAEAAQ" not in repr(dict(span.attributes or {}))
 
 
-async def test_metrics_turns_audio_bytes_first_audio_and_interruptions(instrumentor: VoiceLiveInstrumentor) -> None:
+async def test_metrics_turns_audio_bytes_first_audio_and_interruptions(
+    instrumentor: VoiceLiveInstrumentor,
+) -> None:
     instrumentor.instrument()
     before = _metric_points()
     async with FakeVoiceLiveServer() as server:
@@ -163,7 +173,9 @@ async def test_metrics_turns_audio_bytes_first_audio_and_interruptions(instrumen
     assert sum(p.count for p in first_audio) >= 2
 
 
-async def test_failed_handshake_ends_the_connect_span_with_an_error(instrumentor: VoiceLiveInstrumentor) -> None:
+async def test_failed_handshake_ends_the_connect_span_with_an_error(
+    instrumentor: VoiceLiveInstrumentor,
+) -> None:
     from azure.ai.voicelive.aio import ConnectionError
 
     instrumentor.instrument()
