@@ -998,6 +998,13 @@ def test_request_session_keeps_explicit_none_as_null() -> None:
     assert re.search(r'"turn_detection"\s*:\s*null', text)
     assert RequestSession().as_dict() == {}
     assert RequestSession(instructions="x").as_dict() == {"instructions": "x"}
+    # Only the fields whose null means "off" keep None; elsewhere None means "not set", so code
+    # written for the official package (which drops every None) sends the same frames.
+    s = RequestSession(instructions=None, voice=None, input_audio_transcription=None, turn_detection=None)
+    assert s.as_dict() == {"input_audio_transcription": None, "turn_detection": None}
+    s.instructions = None
+    s.turn_detection = None
+    assert s.as_dict() == {"input_audio_transcription": None, "turn_detection": None}
 
 
 def test_positional_arguments_rules() -> None:

@@ -177,7 +177,7 @@ class _Field:
         return obj._data.get(self.wire)
 
     def __set__(self, obj: Model, value: Any) -> None:
-        if value is None and not obj._keep_none:
+        if value is None and self.attr not in obj._nullable:
             obj._data.pop(self.wire, None)
             obj._forget(self.wire)
             return
@@ -415,8 +415,9 @@ class Model(_MappingBase, metaclass=_ModelMeta):
     _defaults: ClassVar[dict[str, Any]] = {}
     _discriminator: ClassVar[str | None] = None
     _registry: ClassVar[dict[str, type[Model]] | None] = None
-    #: Keep keyword arguments passed explicitly as ``None`` (sent as JSON ``null``).
-    _keep_none: ClassVar[bool] = False
+    #: Fields for which an explicit ``None`` is kept and sent as JSON ``null`` (it means "turn
+    #: this off" on the wire); for every other field ``None`` means "not set" and is left out.
+    _nullable: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         cls = type(self)
@@ -436,12 +437,12 @@ class Model(_MappingBase, metaclass=_ModelMeta):
                 data[key] = _to_wire(value)
         else:
             fields = cls._fields
-            keep_none = cls._keep_none
+            nullable = cls._nullable
             for attr, value in kwargs.items():
                 f = fields.get(attr)
                 if f is None:
                     raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {attr!r}")
-                if value is None and not keep_none:
+                if value is None and attr not in nullable:
                     continue
                 data[f.wire] = f.to_wire(value)
         self._data = data
