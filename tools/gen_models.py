@@ -5,7 +5,8 @@ discriminators of the official 1.3.1 surface; no implementation). Output: declar
 modules on :mod:`azure.ai.voicelive.models._base`, grouped by domain. The output is reviewed
 and committed; rerun after changing this script or its input::
 
-    python tools/gen_models.py && ruff format src/azure/ai/voicelive/models
+    python tools/gen_models.py && ruff check --fix -q src/azure/ai/voicelive/models \
+        && ruff format src/azure/ai/voicelive/models
 """
 
 from __future__ import annotations

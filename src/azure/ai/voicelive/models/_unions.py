@@ -10,12 +10,9 @@ from ._base import register_union
 
 if TYPE_CHECKING:
     from ._enums import OpenAIVoiceName, ToolChoiceLiteral
-    from ._voices import AzureRealtimeNativeVoice
-    from ._voices import AzureVoice
-    from ._session import LlmInterimResponseConfig
-    from ._voices import OpenAIVoice
-    from ._session import StaticInterimResponseConfig
+    from ._session import LlmInterimResponseConfig, StaticInterimResponseConfig
     from ._tools import ToolChoiceSelection
+    from ._voices import AzureRealtimeNativeVoice, AzureVoice, OpenAIVoice
 
 Voice = Union[str, "OpenAIVoiceName", "OpenAIVoice", "AzureVoice", "AzureRealtimeNativeVoice"]
 register_union("Voice", "OpenAIVoice", "AzureVoice", "AzureRealtimeNativeVoice")
