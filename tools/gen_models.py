@@ -312,8 +312,12 @@ def main() -> None:
             text += "}\n"
         write(mod, head + [text])
 
+    # --- TypedDicts of the shapes clients send ------------------------------------------
+    params = write_params(models, enums, disc)
+    exported["_params"] = params
+
     # --- package face ------------------------------------------------------------------
-    public = sorted(enums) + [n for m in ORDER[1:] for n in exported[m]]
+    public = sorted(enums) + [n for m in [*ORDER[1:], "_params"] for n in exported[m]]
     lines = [
         '"""Typed models and enums of the Voice Live protocol (``azure.ai.voicelive.models``).',
         "",
@@ -321,13 +325,117 @@ def main() -> None:
         "see :class:`azure.ai.voicelive.models._base.Model`.",
         '"""',
         "",
+        "from typing import TYPE_CHECKING, Any",
+        "",
         "from . import _unions  # noqa: F401  (registers the union aliases)",
     ]
     for m in ORDER:
         names_in = sorted(enums) if m == "_enums" else sorted(exported[m])
         lines.append(f"from .{m} import " + "(" + ", ".join(names_in) + ")")
+    lines += [
+        "",
+        "if TYPE_CHECKING:",
+        "    from ._params import (" + ", ".join(sorted(exported["_params"])) + ")",
+        "",
+        "",
+        "def __getattr__(name: str) -> Any:",
+        '    """The ``...Param`` TypedDicts load on first use (they only serve type checkers)."""',
+        "    if name.endswith((\"Param\", \"Params\")):",
+        "        from . import _params",
+        "",
+        "        return getattr(_params, name)",
+        '    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")',
+    ]
     lines += ["", "__all__ = ["] + [f"    {n!r}," for n in sorted(public)] + ["]", ""]
     (OUT / "__init__.py").write_text("\n".join(lines))
+
+
+def client_shapes(models: dict, disc: dict) -> list[str]:
+    """Every model reachable from a client event's fields (what users write as dicts)."""
+    seen: list[str] = []
+    todo = [n for n in models if n.startswith("ClientEvent") and n != "ClientEvent"]
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.append(n)
+        for f in models[n]["fields"]:
+            for tok in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", render_annotation(f["annotation"])):
+                if tok in UNIONS:
+                    todo.extend(UNIONS[tok][1])
+                elif tok in models:
+                    todo.append(tok)
+        if n in disc:
+            todo.extend(disc[n]["mapping"].values())
+    return sorted(n for n in seen if not n.startswith("ClientEvent"))
+
+
+def param_annotation(ann: str, models: dict, disc: dict, shapes: set[str]) -> str:
+    """A model field's annotation for its TypedDict: models become their ``...Param`` shapes.
+
+    Enum literals become string literals, so ``{"type": "message"}`` matches.
+    """
+    ann = render_annotation(re.sub(r"<\w+\.\w+: ('[^']*')>", r"\1", ann))
+    for alias, (text, _) in UNIONS.items():
+        ann = re.sub(rf"\b{alias}\b", text, ann)
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(0)
+        if name in disc and name in shapes:
+            return f"{name}Params"
+        if name in shapes:
+            return f"{name}Param"
+        return name
+
+    return re.sub(r"\b[A-Z][A-Za-z0-9]*\b", sub, ann)
+
+
+def leaves(name: str, disc: dict) -> list[str]:
+    """The concrete classes of a discriminated base (through nested hierarchies)."""
+    out: list[str] = []
+    for sub in disc[name]["mapping"].values():
+        out += leaves(sub, disc) if sub in disc else [sub]
+    return out
+
+
+def write_params(models: dict, enums: dict, disc: dict) -> list[str]:
+    shapes = client_shapes(models, disc)
+    shape_set = set(shapes)
+    body: list[str] = []
+    used_enums: set[str] = set()
+    names: list[str] = []
+    for n in shapes:
+        entry = models[n]
+        names.append(f"{n}Param")
+        body += ["", "", f"class {n}Param(TypedDict, total=False):",
+                 f'    """The wire shape of :class:`{n}` as a dict (for editor completion)."""', ""]
+        for f in sorted(entry["fields"], key=lambda f: (f["wire"] != "type", f["wire"])):
+            ann = param_annotation(f["annotation"], models, disc, shape_set)
+            if f["format"] == "base64":
+                ann = "str"
+            for tok in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", ann):
+                if tok in enums:
+                    used_enums.add(tok)
+            body.append(f"    {f['wire']}: {ann}")
+    aliases = []
+    for n in shapes:
+        if n in disc:
+            members = [m for m in leaves(n, disc) if m in shape_set]
+            names.append(f"{n}Params")
+            aliases += ["", f"#: Any concrete shape of :class:`{n}`.",
+                        f"{n}Params = Union[" + ", ".join(f'"{m}Param"' for m in members) + "]"]
+    head = [
+        HEADER.format(doc="TypedDicts of the wire shapes clients send (``session=``, ``item=``, ``response=``...)."),
+        "from __future__ import annotations",
+        "",
+        "from typing import Any, Literal, Optional, TypedDict, Union",
+        "",
+    ]
+    if used_enums:
+        head.append(f"from ._enums import {', '.join(sorted(used_enums))}")
+    head += ["", f"__all__ = {sorted(names)!r}"]
+    write("_params", head + body + aliases)
+    return names
 
 
 def quote_union(text: str) -> str:

@@ -24,7 +24,12 @@ SPEC_MODELS = {n: s for n, s in MODELS_MODULE["names"].items() if s["kind"] == "
 
 
 def test_exports_match() -> None:
-    assert set(models.__all__) == set(MODELS_MODULE["all"])
+    extras = set(models.__all__) - set(MODELS_MODULE["all"])
+    assert set(MODELS_MODULE["all"]) <= set(models.__all__)
+    # Our only additions: TypedDicts of the client-side wire shapes (for editor completion).
+    assert extras and all(n.endswith(("Param", "Params")) for n in extras), sorted(extras)
+    for name in extras:
+        assert hasattr(models, name), name
     for name in MODELS_MODULE["all"]:
         assert hasattr(models, name), name
     assert len(SPEC_MODELS) == 168

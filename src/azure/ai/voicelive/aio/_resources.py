@@ -17,7 +17,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
-    from ..models import ConversationRequestItem, RequestSession, ResponseCreateParams
+    from ..models import (
+        ConversationRequestItem,
+        ConversationRequestItemParams,
+        RequestSession,
+        RequestSessionParam,
+        ResponseCreateParams,
+        ResponseCreateParamsParam,
+    )
     from ._connection import VoiceLiveConnection
 
 __all__ = [
@@ -70,12 +77,17 @@ class SessionResource:
         self._connection = connection
 
     async def update(
-        self, *, session: Union[Mapping[str, Any], RequestSession], event_id: str | None = None
+        self,
+        *,
+        session: Union[RequestSessionParam, RequestSession, Mapping[str, Any]],
+        event_id: str | None = None,
     ) -> None:
         """Send ``session.update``; the service answers ``session.updated`` (or ``error``).
 
         ``session`` is a :class:`~azure.ai.voicelive.models.RequestSession` or a mapping in wire
-        format, sent as it is: ``{"turn_detection": None}`` sends ``null`` (manual turns).
+        format, sent as it is: ``{"turn_detection": None}`` sends ``null`` (manual turns). Dict
+        keys are described by :class:`~azure.ai.voicelive.models.RequestSessionParam`, so
+        editors complete them.
         Raises ``TypeError`` for anything else.
         """
         _mapping("session", session, "a RequestSession")
@@ -105,7 +117,7 @@ class ResponseResource:
     async def create(
         self,
         *,
-        response: Union[ResponseCreateParams, Mapping[str, Any], None] = None,
+        response: Union[ResponseCreateParamsParam, ResponseCreateParams, Mapping[str, Any], None] = None,
         event_id: str | None = None,
         additional_instructions: str | None = None,
     ) -> None:
@@ -210,7 +222,7 @@ class ConversationItemResource:
     async def create(
         self,
         *,
-        item: Union[ConversationRequestItem, Mapping[str, Any]],
+        item: Union[ConversationRequestItemParams, ConversationRequestItem, Mapping[str, Any]],
         previous_item_id: str | None = None,
         event_id: str | None = None,
     ) -> None:
