@@ -32,10 +32,16 @@ class Target:
 def parser(description: str | None) -> argparse.ArgumentParser:
     """An argument parser with the options every sample has."""
     p = argparse.ArgumentParser(description=(description or "").strip().splitlines()[0])
-    p.add_argument("--endpoint", default=os.environ.get("AZURE_VOICELIVE_ENDPOINT"),
-                   help="Voice Live endpoint (default: $AZURE_VOICELIVE_ENDPOINT; none: the bundled fake server)")
-    p.add_argument("--api-key", default=os.environ.get("AZURE_VOICELIVE_API_KEY"),
-                   help="API key (default: $AZURE_VOICELIVE_API_KEY; none: DefaultAzureCredential)")
+    p.add_argument(
+        "--endpoint",
+        default=os.environ.get("AZURE_VOICELIVE_ENDPOINT"),
+        help="Voice Live endpoint (default: $AZURE_VOICELIVE_ENDPOINT; none: the bundled fake server)",
+    )
+    p.add_argument(
+        "--api-key",
+        default=os.environ.get("AZURE_VOICELIVE_API_KEY"),
+        help="API key (default: $AZURE_VOICELIVE_API_KEY; none: DefaultAzureCredential)",
+    )
     p.add_argument("--model", default=os.environ.get("AZURE_VOICELIVE_MODEL", "gpt-4o-realtime-preview"))
     p.add_argument("--voice", default=os.environ.get("AZURE_VOICELIVE_VOICE", "en-US-AvaNeural"))
     return p
@@ -58,12 +64,17 @@ async def target(args: argparse.Namespace, **server_options: Any) -> AsyncIterat
         try:
             from azure.identity.aio import DefaultAzureCredential
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise SystemExit("No API key given: install 'voicelive[identity]' for DefaultAzureCredential") from exc
+            raise SystemExit(
+                "No API key given: install 'voicelive[identity]' for DefaultAzureCredential"
+            ) from exc
         async with DefaultAzureCredential() as credential:
             yield Target(args.endpoint, credential, args.model, args.voice, fake=False)
         return
     from azure.ai.voicelive.testing import FakeVoiceLiveServer
 
     async with FakeVoiceLiveServer(**server_options) as server:
-        print(f"(no AZURE_VOICELIVE_ENDPOINT set: using the bundled fake Voice Live server at {server.endpoint})")
+        print(
+            "(no AZURE_VOICELIVE_ENDPOINT set: using the bundled fake Voice Live server"
+            f" at {server.endpoint})"
+        )
         yield Target(server.endpoint, AzureKeyCredential("fake-key"), args.model, args.voice, fake=True)

@@ -63,7 +63,10 @@ async def main() -> None:
     p.add_argument("--output", type=Path, default=Path("quickstart_output.wav"))
     args = p.parse_args()
 
-    async with target(args) as t, connect(endpoint=t.endpoint, credential=t.credential, model=t.model) as conn:
+    async with (
+        target(args) as t,
+        connect(endpoint=t.endpoint, credential=t.credential, model=t.model) as conn,
+    ):
         await conn.session.update(
             session=RequestSession(
                 instructions="You are a friendly assistant. Keep answers short.",
@@ -80,7 +83,9 @@ async def main() -> None:
         # Turn 1: typed text.
         question = "Hello! What can you do?"
         print(f"you: {question}")
-        await conn.conversation.item.create(item=UserMessageItem(content=[InputTextContentPart(text=question)]))
+        await conn.conversation.item.create(
+            item=UserMessageItem(content=[InputTextContentPart(text=question)])
+        )
         await conn.response.create()
         await stream_reply(conn, assistant_audio)
 
