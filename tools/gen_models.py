@@ -111,6 +111,13 @@ UNIONS = {
     ),
 }
 
+#: Emitted above the models of a module whose subclasses narrow an inherited field.
+OVERRIDE_NOTE = [
+    "# Subclasses fix their discriminator: the base declares `type: str`, a subclass",
+    "# `type: Literal[...]`. Type checkers narrow unions on it; pyright alone rejects narrowing a",
+    "# mutable attribute (reportIncompatibleVariableOverride), hence the ignores on those lines.",
+]
+
 _ENUM_LITERAL = re.compile(r"<(\w+)\.(\w+): '[^']*'>")
 
 
@@ -274,7 +281,16 @@ def main() -> None:
                 if opts and default:
                     opts.append(f"default={default}")
                 value = f" = field({', '.join(opts)})" if opts else (f" = {default}" if default else "")
-                body.append(f"    {f['attr']}: {ann}{value}")
+                # A subclass fixes its discriminator (base ``type: str`` -> ``Literal[...]``): see
+                # OVERRIDE_NOTE.
+                narrows = base_f is not None and ann.startswith("Literal[")
+                pragma = "  # pyright: ignore[reportIncompatibleVariableOverride]" if narrows else ""
+                line = f"    {f['attr']}: {ann}{value}"
+                if pragma and len(line) > 110 and value.startswith(" = ") and not opts:
+                    # Wrapped as ruff formats it, the pragma on the first line (where pyright reports).
+                    body += [f"    {f['attr']}: {ann} = ({pragma}", f"        {value[3:]}", "    )"]
+                else:
+                    body.append(line + pragma)
         text = "\n".join(body)
         head = [HEADER.format(doc=MODULE_DOCS[mod]), "from __future__ import annotations", ""]
         typing_names = sorted(
@@ -297,6 +313,8 @@ def main() -> None:
                 ns = ns - runtime_bases.get(m, set())
                 if ns:
                     head.append(f"    from .{m} import {', '.join(sorted(ns))}")
+        if "reportIncompatibleVariableOverride" in text:
+            head += ["", *OVERRIDE_NOTE]
         head += ["", f"__all__ = {members!r}"]
         if mod == "_events_server":
             text += "\n\n\n#: ``type`` -> class, for every server event (the decoder's one dict lookup).\n"
@@ -327,7 +345,8 @@ def main() -> None:
         "",
         "from typing import TYPE_CHECKING, Any",
         "",
-        "from . import _unions  # noqa: F401  (registers the union aliases)",
+        "from . import _unions  # pyright: ignore[reportUnusedImport]"
+        "  # noqa: F401  (registers the union aliases)",
     ]
     for m in ORDER:
         names_in = sorted(enums) if m == "_enums" else sorted(exported[m])

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Callable
 
 from .._exceptions import InvalidFrameError
 from ..models import ClientEvent, ServerEvent
-from ..models._base import Model, _to_wire
+from ..models._base import Model, _Json, _to_wire
 from ..models._events_server import SERVER_EVENT_TYPES
 
 __all__ = ["decode_server_event", "encode_client_event", "frame_preview"]
@@ -19,7 +19,8 @@ __all__ = ["decode_server_event", "encode_client_event", "frame_preview"]
 _loads = json.loads
 _dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 _new = object.__new__
-_lookup = SERVER_EVENT_TYPES.get
+#: ``type`` -> event class; any JSON value may come as the key (an unhashable one raises TypeError).
+_lookup: Callable[[Any, type[ServerEvent]], type[ServerEvent]] = SERVER_EVENT_TYPES.get
 _PREVIEW = 200
 
 
@@ -39,7 +40,7 @@ def decode_server_event(frame: str | bytes | bytearray) -> ServerEvent:
     Raises :class:`InvalidFrameError` when the frame is not a JSON object.
     """
     try:
-        data = _loads(frame)
+        data: _Json = _loads(frame)
     except (ValueError, RecursionError) as exc:
         raise InvalidFrameError(
             f"Server sent a frame that is not valid JSON ({type(exc).__name__}: {exc}); "
@@ -53,7 +54,7 @@ def decode_server_event(frame: str | bytes | bytearray) -> ServerEvent:
             frame=frame[:_PREVIEW],
         )
     try:
-        cls = _lookup(data.get("type"), ServerEvent)  # type: ignore[arg-type]
+        cls = _lookup(data.get("type"), ServerEvent)
     except TypeError:  # an unhashable "type" (a list, an object): lenient, like an unknown type
         cls = ServerEvent
     event: ServerEvent = _new(cls)
@@ -67,11 +68,10 @@ def encode_client_event(event: ClientEvent | Mapping[str, Any] | Any) -> str:
 
     Raises ``TypeError`` when the value cannot be represented as JSON.
     """
+    data: Any = event  # a plain dict is sent as it is
     if isinstance(event, Model):
-        data: Any = event._data
-    elif type(event) is dict:
-        data = event
-    else:
+        data = event._data
+    elif type(event) is not dict:
         data = _to_wire(event)
     try:
         return _dumps(data)

@@ -15,7 +15,7 @@ import os
 import platform
 from collections.abc import Mapping, Sequence
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 __all__ = [
@@ -143,7 +143,7 @@ def _query_values(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, (list, tuple)):
-        return [text for item in value for text in _query_values(item)]
+        return [text for item in cast("Sequence[object]", value) for text in _query_values(item)]
     return [str(value)]
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Optional, Protocol
 from ..audio._formats import duration_ms
 
 if TYPE_CHECKING:
+    from ..models._base import _Json
     from ._connection import VoiceLiveConnection
 
 __all__ = ["BargeInHandler", "PlayerLike"]
@@ -101,8 +102,8 @@ class BargeInHandler:
         elif kind == "input_audio_buffer.speech_started":
             return await self.interrupt()
         elif kind in ("session.created", "session.updated"):
-            session = event.get("session")
-            detection = session.get("turn_detection") if isinstance(session, dict) else None
+            session: _Json = event.get("session")
+            detection: _Json = session.get("turn_detection") if isinstance(session, dict) else None
             if isinstance(detection, dict):
                 self._server_interrupts = detection.get("interrupt_response") is not False
                 self._server_truncates = detection.get("auto_truncate") is True

@@ -14,7 +14,7 @@ import json
 import logging
 import socket
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypedDict, Union, overload
+from typing import TYPE_CHECKING, Any, TypedDict, Union, cast, overload
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from azure.core.credentials import AzureKeyCredential, TokenCredential
     from azure.core.credentials_async import AsyncTokenCredential
 
+    from ..models._base import _Json
     from ._connection import VoiceLiveConnection
 
 __all__ = ["WebsocketConnectionOptions", "connect"]
@@ -353,6 +354,7 @@ def _resolve_options(options: Mapping[str, Any] | None) -> tuple[dict[str, Any],
             raise TypeError(
                 f"connection_options['vendor_options'] must be a mapping, got {type(vendor).__name__}"
             )
+        vendor = cast("Mapping[str, Any]", vendor)
         allowed = _ws_connect_parameters()
         for key in vendor:
             if key in _RESERVED_VENDOR_KEYS:
@@ -521,12 +523,12 @@ class _HandshakeWatch:
 def _service_error_text(body: bytes) -> str | None:
     """``code: message`` from a JSON error body (``{"error": {"code", "message"}}``), else None."""
     try:
-        data = json.loads(body)
+        data: _Json = json.loads(body)
     except ValueError:
         return None
     if not isinstance(data, dict):
         return None
-    error = data.get("error", data)
+    error: _Json = data.get("error", data)
     if isinstance(error, str):
         return error[:500]
     if not isinstance(error, dict):

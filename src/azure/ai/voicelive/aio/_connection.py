@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import aiohttp
 
@@ -132,7 +132,8 @@ class VoiceLiveConnection:
             data: Any = getattr(event, "_data", event)
             if not isinstance(data, Mapping):
                 data = {}
-            await self._send_text(text, data.get("type"), data.get("event_id"))
+            fields = cast("Mapping[str, object]", data)
+            await self._send_text(text, fields.get("type"), fields.get("event_id"))
         else:
             await self._send_text(text)
 

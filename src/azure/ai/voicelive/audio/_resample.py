@@ -17,13 +17,18 @@ reads, and filtering and interpolation share a single rounding step.
 
 from __future__ import annotations
 
+import operator
 from array import array
 from itertools import accumulate, repeat
 from math import gcd
-from operator import add, floordiv, mul, sub
-from typing import Callable, Iterable, Sequence
+from operator import add, mul, sub
+from typing import Callable, Iterable, Sequence, cast
 
 from ._pcm import BytesLike, as_int16_samples, samples_to_pcm16
+
+#: ``operator.floordiv`` on ints (the same C function): the typeshed stub bundled with pyright
+#: declares it without annotations, so the type is given here once.
+_floordiv = cast("Callable[[int, int], int]", operator.floordiv)  # pyright: ignore[reportUnknownMemberType]
 
 __all__ = ["resample_pcm16", "resampled_length"]
 
@@ -51,7 +56,7 @@ def resampled_length(n_samples: int, from_rate: int, to_rate: int) -> int:
 
 def _scaled_round(values: Iterable[int], divisor: int) -> Iterable[int]:
     """``round_half_up(v / divisor)`` for every value, lazily and at C speed."""
-    return map(floordiv, map(add, values, repeat(divisor // 2)), repeat(divisor))
+    return map(_floordiv, map(add, values, repeat(divisor // 2)), repeat(divisor))
 
 
 # A "source" returns input-rate values at x-indices range(start, stop, step), multiplied by the

@@ -7,11 +7,11 @@ import os
 from array import array
 from dataclasses import dataclass
 from itertools import repeat
-from operator import add, floordiv
+from operator import add
 from typing import IO, Any, Optional, Union
 
 from ._pcm import BytesLike, as_int16_samples, samples_to_pcm16
-from ._resample import resample_pcm16
+from ._resample import _floordiv, resample_pcm16
 
 __all__ = ["WavAudio", "load_pcm16", "read_wav", "wav_bytes", "write_wav"]
 
@@ -84,7 +84,7 @@ def _downmix(pcm16: bytes, channels: int) -> bytes:
     total: Any = samples[0::channels]
     for c in range(1, channels):
         total = map(add, total, samples[c::channels])
-    mixed = array("h", map(floordiv, total, repeat(channels)))
+    mixed = array("h", map(_floordiv, total, repeat(channels)))
     return samples_to_pcm16(mixed)
 
 

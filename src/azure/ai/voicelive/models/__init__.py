@@ -6,7 +6,7 @@ see :class:`azure.ai.voicelive.models._base.Model`.
 
 from typing import TYPE_CHECKING, Any
 
-from . import _unions  # noqa: F401  (registers the union aliases)
+from . import _unions  # pyright: ignore[reportUnusedImport]  # noqa: F401  (registers the union aliases)
 from ._avatar import AvatarConfig, Background, IceServer, Scene, VideoCrop, VideoParams, VideoResolution
 from ._content import (
     ContentPart,

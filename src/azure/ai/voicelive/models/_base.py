@@ -15,14 +15,29 @@ import base64
 import binascii
 import datetime
 import re
-from collections.abc import ItemsView, Iterator, KeysView, Mapping, MutableMapping, ValuesView
+from collections.abc import (
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    MutableMapping,
+    Sequence,
+    ValuesView,
+)
 from enum import Enum
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar, cast
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 __all__ = ["Model", "field", "register_union"]
 
 _M = TypeVar("_M", bound="Model")
 _MISSING: Any = object()
+#: A decoded JSON value: declaring wire data with it lets ``type(x) is dict`` narrow to
+#: ``dict[str, Any]`` (from ``Any`` it would narrow to ``dict[Unknown, Unknown]``).
+_Json: TypeAlias = "dict[str, Any] | list[Any] | str | int | float | bool | None"
 
 #: Every model class by name, so string annotations can be resolved lazily on first use.
 _MODELS: dict[str, type[Model]] = {}
@@ -72,11 +87,11 @@ def _to_wire(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Mapping):
-        return {k: _to_wire(v) for k, v in value.items()}
+        return {k: _to_wire(v) for k, v in cast("Mapping[object, object]", value).items()}
     if isinstance(value, (list, tuple)):
-        return [_to_wire(v) for v in value]
+        return [_to_wire(v) for v in cast("Sequence[object]", value)]
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return base64.b64encode(value).decode("ascii")
+        return base64.b64encode(cast("ReadableBuffer", value)).decode("ascii")
     if isinstance(value, datetime.datetime):
         return _timestamp(value)
     return value
@@ -96,7 +111,7 @@ def _plain_copy(value: Any) -> Any:
         return _copy_iterative(value)
 
 
-def _copy_recursive(value: Any) -> Any:
+def _copy_recursive(value: _Json) -> Any:
     if type(value) is dict:
         return {k: _copy_recursive(v) for k, v in value.items()}
     if type(value) is list:
@@ -109,13 +124,19 @@ def _copy_iterative(value: Any) -> Any:
         return {} if type(v) is dict else [] if type(v) is list else v
 
     root = fresh(value)
-    stack = [(value, root)] if root is not value else []
+    stack: list[tuple[Any, dict[object, object] | list[object]]] = (
+        [(value, root)] if root is not value else []
+    )
     while stack:
         source, target = stack.pop()
-        pairs = source.items() if type(source) is dict else enumerate(source)
+        pairs: Iterable[tuple[Any, Any]] = (
+            cast("dict[str, Any]", source).items()
+            if type(source) is dict
+            else enumerate(cast("list[Any]", source))
+        )
         for key, item in pairs:
             copied = fresh(item)
-            if type(target) is dict:
+            if isinstance(target, dict):  # targets are exact dicts and lists (from fresh())
                 target[key] = copied
             else:
                 target.append(copied)
@@ -124,7 +145,7 @@ def _copy_iterative(value: Any) -> Any:
     return root
 
 
-def _short(value: Any, key: Any = None) -> str:
+def _short(value: _Json, key: Any = None) -> str:
     if isinstance(value, str):
         if key in _AUDIO_KEYS and len(value) > _REPR_LIMIT:
             return repr(value[:_REPR_LIMIT] + f"...<{len(value)} chars>")
@@ -222,7 +243,7 @@ class _Base64Field(_Field):
 
     def to_wire(self, value: Any) -> Any:
         if isinstance(value, (bytes, bytearray, memoryview)):
-            return base64.b64encode(value).decode("ascii")
+            return base64.b64encode(cast("ReadableBuffer", value)).decode("ascii")
         return value
 
 
@@ -277,7 +298,7 @@ class _NestedField(_Field):
         self._types = types
         return types
 
-    def _decode_one(self, value: Any, types: tuple[type[Model], ...]) -> Any:
+    def _decode_one(self, value: _Json, types: tuple[type[Model], ...]) -> Any:
         if type(value) is not dict:
             return value
         if len(types) == 1:
@@ -295,7 +316,7 @@ class _NestedField(_Field):
             hit = cache.get(self.wire, _MISSING)
             if hit is not _MISSING:
                 return hit
-        raw = obj._data.get(self.wire)
+        raw: _Json = obj._data.get(self.wire)
         if raw is None:
             return None
         types = self._types if self._types is not None else self._resolve()
@@ -423,7 +444,7 @@ class Model(_MappingBase, metaclass=_ModelMeta):
         cls = type(self)
         data = dict(cls._defaults)
         if args:
-            if len(args) > 1 or kwargs or not isinstance(args[0], Mapping):
+            if len(args) != 1 or kwargs or not isinstance(args[0], Mapping):
                 raise TypeError(
                     f"{cls.__name__}() takes keyword arguments or a single mapping of wire names, "
                     f"got {len(args)} positional argument(s)"
@@ -433,7 +454,7 @@ class Model(_MappingBase, metaclass=_ModelMeta):
                         else ""
                     )
                 )
-            for key, value in args[0].items():
+            for key, value in cast("Mapping[str, Any]", args[0]).items():
                 data[key] = _to_wire(value)
         else:
             fields = cls._fields
@@ -544,7 +565,7 @@ class Model(_MappingBase, metaclass=_ModelMeta):
         if isinstance(other, dict):
             return self._data == other
         if isinstance(other, Mapping):
-            return self._data == dict(other.items())
+            return self._data == dict(cast("Mapping[object, object]", other).items())
         return NotImplemented
 
     def __ne__(self, other: Any) -> bool:
@@ -581,7 +602,8 @@ class Model(_MappingBase, metaclass=_ModelMeta):
         return (_restore, (type(self), self._data))
 
 
-MutableMapping.register(Model)
+if not TYPE_CHECKING:  # type checkers already see Model as a MutableMapping subclass
+    MutableMapping.register(Model)
 
 
 def _restore(cls: type[_M], data: dict[str, Any]) -> _M:

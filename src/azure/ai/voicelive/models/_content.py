@@ -9,6 +9,10 @@ from typing import Literal, Optional, Union
 from ._base import Model
 from ._enums import ContentPartType, RequestImageContentPartDetail
 
+# Subclasses fix their discriminator: the base declares `type: str`, a subclass
+# `type: Literal[...]`. Type checkers narrow unions on it; pyright alone rejects narrowing a
+# mutable attribute (reportIncompatibleVariableOverride), hence the ignores on those lines.
+
 __all__ = [
     "ContentPart",
     "MessageContentPart",
@@ -44,7 +48,7 @@ class MessageContentPart(Model, discriminator="type"):
 class InputAudioContentPart(MessageContentPart):
     """The ``InputAudioContentPart`` model (``type=input_audio``)."""
 
-    type: Literal[ContentPartType.INPUT_AUDIO] = ContentPartType.INPUT_AUDIO
+    type: Literal[ContentPartType.INPUT_AUDIO] = ContentPartType.INPUT_AUDIO  # pyright: ignore[reportIncompatibleVariableOverride]
     audio: str
     transcript: Optional[str]
 
@@ -52,21 +56,21 @@ class InputAudioContentPart(MessageContentPart):
 class InputTextContentPart(MessageContentPart):
     """The ``InputTextContentPart`` model (``type=input_text``)."""
 
-    type: Literal[ContentPartType.INPUT_TEXT] = ContentPartType.INPUT_TEXT
+    type: Literal[ContentPartType.INPUT_TEXT] = ContentPartType.INPUT_TEXT  # pyright: ignore[reportIncompatibleVariableOverride]
     text: str
 
 
 class OutputTextContentPart(MessageContentPart):
     """The ``OutputTextContentPart`` model (``type=text``)."""
 
-    type: Literal[ContentPartType.TEXT] = ContentPartType.TEXT
+    type: Literal[ContentPartType.TEXT] = ContentPartType.TEXT  # pyright: ignore[reportIncompatibleVariableOverride]
     text: str
 
 
 class RequestAudioContentPart(ContentPart):
     """The ``RequestAudioContentPart`` model (``type=input_audio``)."""
 
-    type: Literal[ContentPartType.INPUT_AUDIO] = ContentPartType.INPUT_AUDIO
+    type: Literal[ContentPartType.INPUT_AUDIO] = ContentPartType.INPUT_AUDIO  # pyright: ignore[reportIncompatibleVariableOverride]
     audio: str
     transcript: Optional[str]
 
@@ -74,7 +78,7 @@ class RequestAudioContentPart(ContentPart):
 class RequestImageContentPart(ContentPart):
     """The ``RequestImageContentPart`` model (``type=input_image``)."""
 
-    type: Literal[ContentPartType.INPUT_IMAGE] = ContentPartType.INPUT_IMAGE
+    type: Literal[ContentPartType.INPUT_IMAGE] = ContentPartType.INPUT_IMAGE  # pyright: ignore[reportIncompatibleVariableOverride]
     image_url: Optional[str]
     detail: Union[str, RequestImageContentPartDetail, None]
 
@@ -82,19 +86,19 @@ class RequestImageContentPart(ContentPart):
 class RequestTextContentPart(ContentPart):
     """The ``RequestTextContentPart`` model (``type=input_text``)."""
 
-    type: Literal[ContentPartType.INPUT_TEXT] = ContentPartType.INPUT_TEXT
+    type: Literal[ContentPartType.INPUT_TEXT] = ContentPartType.INPUT_TEXT  # pyright: ignore[reportIncompatibleVariableOverride]
     text: Optional[str]
 
 
 class ResponseAudioContentPart(ContentPart):
     """The ``ResponseAudioContentPart`` model (``type=audio``)."""
 
-    type: Literal[ContentPartType.AUDIO] = ContentPartType.AUDIO
+    type: Literal[ContentPartType.AUDIO] = ContentPartType.AUDIO  # pyright: ignore[reportIncompatibleVariableOverride]
     transcript: Optional[str]
 
 
 class ResponseTextContentPart(ContentPart):
     """The ``ResponseTextContentPart`` model (``type=text``)."""
 
-    type: Literal[ContentPartType.TEXT] = ContentPartType.TEXT
+    type: Literal[ContentPartType.TEXT] = ContentPartType.TEXT  # pyright: ignore[reportIncompatibleVariableOverride]
     text: Optional[str]

@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from ._response import ResponseCreateParams
     from ._session import RequestSession
 
+# Subclasses fix their discriminator: the base declares `type: str`, a subclass
+# `type: Literal[...]`. Type checkers narrow unions on it; pyright alone rejects narrowing a
+# mutable attribute (reportIncompatibleVariableOverride), hence the ignores on those lines.
+
 __all__ = [
     "ClientEvent",
     "ClientEventConversationItemCreate",
@@ -57,7 +61,7 @@ class ClientEvent(Model, discriminator="type"):
 class ClientEventConversationItemCreate(ClientEvent):
     """Client event ``conversation.item.create``."""
 
-    type: Literal[ClientEventType.CONVERSATION_ITEM_CREATE] = ClientEventType.CONVERSATION_ITEM_CREATE
+    type: Literal[ClientEventType.CONVERSATION_ITEM_CREATE] = ClientEventType.CONVERSATION_ITEM_CREATE  # pyright: ignore[reportIncompatibleVariableOverride]
     previous_item_id: Optional[str]
     item: Optional[ConversationRequestItem]
 
@@ -65,21 +69,21 @@ class ClientEventConversationItemCreate(ClientEvent):
 class ClientEventConversationItemDelete(ClientEvent):
     """Client event ``conversation.item.delete``."""
 
-    type: Literal[ClientEventType.CONVERSATION_ITEM_DELETE] = ClientEventType.CONVERSATION_ITEM_DELETE
+    type: Literal[ClientEventType.CONVERSATION_ITEM_DELETE] = ClientEventType.CONVERSATION_ITEM_DELETE  # pyright: ignore[reportIncompatibleVariableOverride]
     item_id: str
 
 
 class ClientEventConversationItemRetrieve(ClientEvent):
     """Client event ``conversation.item.retrieve``."""
 
-    type: Literal[ClientEventType.CONVERSATION_ITEM_RETRIEVE] = ClientEventType.CONVERSATION_ITEM_RETRIEVE
+    type: Literal[ClientEventType.CONVERSATION_ITEM_RETRIEVE] = ClientEventType.CONVERSATION_ITEM_RETRIEVE  # pyright: ignore[reportIncompatibleVariableOverride]
     item_id: str
 
 
 class ClientEventConversationItemTruncate(ClientEvent):
     """Client event ``conversation.item.truncate``."""
 
-    type: Literal[ClientEventType.CONVERSATION_ITEM_TRUNCATE] = ClientEventType.CONVERSATION_ITEM_TRUNCATE
+    type: Literal[ClientEventType.CONVERSATION_ITEM_TRUNCATE] = ClientEventType.CONVERSATION_ITEM_TRUNCATE  # pyright: ignore[reportIncompatibleVariableOverride]
     item_id: str
     content_index: int
     audio_end_ms: int
@@ -88,32 +92,32 @@ class ClientEventConversationItemTruncate(ClientEvent):
 class ClientEventInputAudioBufferAppend(ClientEvent):
     """Client event ``input_audio_buffer.append``."""
 
-    type: Literal[ClientEventType.INPUT_AUDIO_BUFFER_APPEND] = ClientEventType.INPUT_AUDIO_BUFFER_APPEND
+    type: Literal[ClientEventType.INPUT_AUDIO_BUFFER_APPEND] = ClientEventType.INPUT_AUDIO_BUFFER_APPEND  # pyright: ignore[reportIncompatibleVariableOverride]
     audio: str
 
 
 class ClientEventInputAudioBufferClear(ClientEvent):
     """Client event ``input_audio_buffer.clear``."""
 
-    type: Literal[ClientEventType.INPUT_AUDIO_BUFFER_CLEAR] = ClientEventType.INPUT_AUDIO_BUFFER_CLEAR
+    type: Literal[ClientEventType.INPUT_AUDIO_BUFFER_CLEAR] = ClientEventType.INPUT_AUDIO_BUFFER_CLEAR  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class ClientEventInputAudioBufferCommit(ClientEvent):
     """Client event ``input_audio_buffer.commit``."""
 
-    type: Literal[ClientEventType.INPUT_AUDIO_BUFFER_COMMIT] = ClientEventType.INPUT_AUDIO_BUFFER_COMMIT
+    type: Literal[ClientEventType.INPUT_AUDIO_BUFFER_COMMIT] = ClientEventType.INPUT_AUDIO_BUFFER_COMMIT  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class ClientEventInputAudioClear(ClientEvent):
     """Client event ``input_audio.clear``."""
 
-    type: Literal[ClientEventType.INPUT_AUDIO_CLEAR] = ClientEventType.INPUT_AUDIO_CLEAR
+    type: Literal[ClientEventType.INPUT_AUDIO_CLEAR] = ClientEventType.INPUT_AUDIO_CLEAR  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class ClientEventInputAudioTurnAppend(ClientEvent):
     """Client event ``input_audio.turn.append``."""
 
-    type: Literal[ClientEventType.INPUT_AUDIO_TURN_APPEND] = ClientEventType.INPUT_AUDIO_TURN_APPEND
+    type: Literal[ClientEventType.INPUT_AUDIO_TURN_APPEND] = ClientEventType.INPUT_AUDIO_TURN_APPEND  # pyright: ignore[reportIncompatibleVariableOverride]
     turn_id: str
     audio: str
 
@@ -121,28 +125,28 @@ class ClientEventInputAudioTurnAppend(ClientEvent):
 class ClientEventInputAudioTurnCancel(ClientEvent):
     """Client event ``input_audio.turn.cancel``."""
 
-    type: Literal[ClientEventType.INPUT_AUDIO_TURN_CANCEL] = ClientEventType.INPUT_AUDIO_TURN_CANCEL
+    type: Literal[ClientEventType.INPUT_AUDIO_TURN_CANCEL] = ClientEventType.INPUT_AUDIO_TURN_CANCEL  # pyright: ignore[reportIncompatibleVariableOverride]
     turn_id: str
 
 
 class ClientEventInputAudioTurnEnd(ClientEvent):
     """Client event ``input_audio.turn.end``."""
 
-    type: Literal[ClientEventType.INPUT_AUDIO_TURN_END] = ClientEventType.INPUT_AUDIO_TURN_END
+    type: Literal[ClientEventType.INPUT_AUDIO_TURN_END] = ClientEventType.INPUT_AUDIO_TURN_END  # pyright: ignore[reportIncompatibleVariableOverride]
     turn_id: str
 
 
 class ClientEventInputAudioTurnStart(ClientEvent):
     """Client event ``input_audio.turn.start``."""
 
-    type: Literal[ClientEventType.INPUT_AUDIO_TURN_START] = ClientEventType.INPUT_AUDIO_TURN_START
+    type: Literal[ClientEventType.INPUT_AUDIO_TURN_START] = ClientEventType.INPUT_AUDIO_TURN_START  # pyright: ignore[reportIncompatibleVariableOverride]
     turn_id: str
 
 
 class ClientEventInputTextDelta(ClientEvent):
     """Client event ``input_text.delta``."""
 
-    type: Literal[ClientEventType.INPUT_TEXT_DELTA] = ClientEventType.INPUT_TEXT_DELTA
+    type: Literal[ClientEventType.INPUT_TEXT_DELTA] = ClientEventType.INPUT_TEXT_DELTA  # pyright: ignore[reportIncompatibleVariableOverride]
     id: str
     delta: str
     content_index: Optional[int]
@@ -151,7 +155,7 @@ class ClientEventInputTextDelta(ClientEvent):
 class ClientEventInputTextDone(ClientEvent):
     """Client event ``input_text.done``."""
 
-    type: Literal[ClientEventType.INPUT_TEXT_DONE] = ClientEventType.INPUT_TEXT_DONE
+    type: Literal[ClientEventType.INPUT_TEXT_DONE] = ClientEventType.INPUT_TEXT_DONE  # pyright: ignore[reportIncompatibleVariableOverride]
     id: str
     content_index: Optional[int]
 
@@ -159,20 +163,20 @@ class ClientEventInputTextDone(ClientEvent):
 class ClientEventOutputAudioBufferClear(ClientEvent):
     """Client event ``output_audio_buffer.clear``."""
 
-    type: Literal[ClientEventType.OUTPUT_AUDIO_BUFFER_CLEAR] = ClientEventType.OUTPUT_AUDIO_BUFFER_CLEAR
+    type: Literal[ClientEventType.OUTPUT_AUDIO_BUFFER_CLEAR] = ClientEventType.OUTPUT_AUDIO_BUFFER_CLEAR  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class ClientEventResponseCancel(ClientEvent):
     """Client event ``response.cancel``."""
 
-    type: Literal[ClientEventType.RESPONSE_CANCEL] = ClientEventType.RESPONSE_CANCEL
+    type: Literal[ClientEventType.RESPONSE_CANCEL] = ClientEventType.RESPONSE_CANCEL  # pyright: ignore[reportIncompatibleVariableOverride]
     response_id: Optional[str]
 
 
 class ClientEventResponseCreate(ClientEvent):
     """Client event ``response.create``."""
 
-    type: Literal[ClientEventType.RESPONSE_CREATE] = ClientEventType.RESPONSE_CREATE
+    type: Literal[ClientEventType.RESPONSE_CREATE] = ClientEventType.RESPONSE_CREATE  # pyright: ignore[reportIncompatibleVariableOverride]
     response: Optional[ResponseCreateParams]
     additional_instructions: Optional[str]
 
@@ -180,14 +184,14 @@ class ClientEventResponseCreate(ClientEvent):
 class ClientEventSessionAvatarConnect(ClientEvent):
     """Client event ``session.avatar.connect``."""
 
-    type: Literal[ClientEventType.SESSION_AVATAR_CONNECT] = ClientEventType.SESSION_AVATAR_CONNECT
+    type: Literal[ClientEventType.SESSION_AVATAR_CONNECT] = ClientEventType.SESSION_AVATAR_CONNECT  # pyright: ignore[reportIncompatibleVariableOverride]
     client_sdp: str
 
 
 class ClientEventSessionUpdate(ClientEvent):
     """Client event ``session.update``."""
 
-    type: Literal[ClientEventType.SESSION_UPDATE] = ClientEventType.SESSION_UPDATE
+    type: Literal[ClientEventType.SESSION_UPDATE] = ClientEventType.SESSION_UPDATE  # pyright: ignore[reportIncompatibleVariableOverride]
     session: RequestSession
 
 

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     )
     from ._session import ResponseSession
 
+# Subclasses fix their discriminator: the base declares `type: str`, a subclass
+# `type: Literal[...]`. Type checkers narrow unions on it; pyright alone rejects narrowing a
+# mutable attribute (reportIncompatibleVariableOverride), hence the ignores on those lines.
+
 __all__ = [
     "ServerEvent",
     "ServerEventConversationItemCreated",
@@ -120,7 +124,7 @@ class ServerEvent(Model, discriminator="type"):
 class ServerEventConversationItemCreated(ServerEvent):
     """Server event ``conversation.item.created``."""
 
-    type: Literal[ServerEventType.CONVERSATION_ITEM_CREATED] = ServerEventType.CONVERSATION_ITEM_CREATED
+    type: Literal[ServerEventType.CONVERSATION_ITEM_CREATED] = ServerEventType.CONVERSATION_ITEM_CREATED  # pyright: ignore[reportIncompatibleVariableOverride]
     previous_item_id: Optional[str]
     item: Optional[ResponseItem]
 
@@ -128,14 +132,14 @@ class ServerEventConversationItemCreated(ServerEvent):
 class ServerEventConversationItemDeleted(ServerEvent):
     """Server event ``conversation.item.deleted``."""
 
-    type: Literal[ServerEventType.CONVERSATION_ITEM_DELETED] = ServerEventType.CONVERSATION_ITEM_DELETED
+    type: Literal[ServerEventType.CONVERSATION_ITEM_DELETED] = ServerEventType.CONVERSATION_ITEM_DELETED  # pyright: ignore[reportIncompatibleVariableOverride]
     item_id: str
 
 
 class ServerEventConversationItemInputAudioTranscriptionCompleted(ServerEvent):
     """Server event ``conversation.item.input_audio_transcription.completed``."""
 
-    type: Literal[ServerEventType.CONVERSATION_ITEM_INPUT_AUDIO_TRANSCRIPTION_COMPLETED] = (
+    type: Literal[ServerEventType.CONVERSATION_ITEM_INPUT_AUDIO_TRANSCRIPTION_COMPLETED] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.CONVERSATION_ITEM_INPUT_AUDIO_TRANSCRIPTION_COMPLETED
     )
     item_id: str
@@ -148,7 +152,7 @@ class ServerEventConversationItemInputAudioTranscriptionCompleted(ServerEvent):
 class ServerEventConversationItemInputAudioTranscriptionDelta(ServerEvent):
     """Server event ``conversation.item.input_audio_transcription.delta``."""
 
-    type: Literal[ServerEventType.CONVERSATION_ITEM_INPUT_AUDIO_TRANSCRIPTION_DELTA] = (
+    type: Literal[ServerEventType.CONVERSATION_ITEM_INPUT_AUDIO_TRANSCRIPTION_DELTA] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.CONVERSATION_ITEM_INPUT_AUDIO_TRANSCRIPTION_DELTA
     )
     item_id: str
@@ -160,7 +164,7 @@ class ServerEventConversationItemInputAudioTranscriptionDelta(ServerEvent):
 class ServerEventConversationItemInputAudioTranscriptionFailed(ServerEvent):
     """Server event ``conversation.item.input_audio_transcription.failed``."""
 
-    type: Literal[ServerEventType.CONVERSATION_ITEM_INPUT_AUDIO_TRANSCRIPTION_FAILED] = (
+    type: Literal[ServerEventType.CONVERSATION_ITEM_INPUT_AUDIO_TRANSCRIPTION_FAILED] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.CONVERSATION_ITEM_INPUT_AUDIO_TRANSCRIPTION_FAILED
     )
     item_id: str
@@ -171,14 +175,14 @@ class ServerEventConversationItemInputAudioTranscriptionFailed(ServerEvent):
 class ServerEventConversationItemRetrieved(ServerEvent):
     """Server event ``conversation.item.retrieved``."""
 
-    type: Literal[ServerEventType.CONVERSATION_ITEM_RETRIEVED] = ServerEventType.CONVERSATION_ITEM_RETRIEVED
+    type: Literal[ServerEventType.CONVERSATION_ITEM_RETRIEVED] = ServerEventType.CONVERSATION_ITEM_RETRIEVED  # pyright: ignore[reportIncompatibleVariableOverride]
     item: Optional[ResponseItem]
 
 
 class ServerEventConversationItemTruncated(ServerEvent):
     """Server event ``conversation.item.truncated``."""
 
-    type: Literal[ServerEventType.CONVERSATION_ITEM_TRUNCATED] = ServerEventType.CONVERSATION_ITEM_TRUNCATED
+    type: Literal[ServerEventType.CONVERSATION_ITEM_TRUNCATED] = ServerEventType.CONVERSATION_ITEM_TRUNCATED  # pyright: ignore[reportIncompatibleVariableOverride]
     item_id: str
     content_index: int
     audio_end_ms: int
@@ -187,20 +191,20 @@ class ServerEventConversationItemTruncated(ServerEvent):
 class ServerEventError(ServerEvent):
     """Server event ``error``."""
 
-    type: Literal[ServerEventType.ERROR] = ServerEventType.ERROR
+    type: Literal[ServerEventType.ERROR] = ServerEventType.ERROR  # pyright: ignore[reportIncompatibleVariableOverride]
     error: ServerEventErrorDetails
 
 
 class ServerEventInputAudioBufferCleared(ServerEvent):
     """Server event ``input_audio_buffer.cleared``."""
 
-    type: Literal[ServerEventType.INPUT_AUDIO_BUFFER_CLEARED] = ServerEventType.INPUT_AUDIO_BUFFER_CLEARED
+    type: Literal[ServerEventType.INPUT_AUDIO_BUFFER_CLEARED] = ServerEventType.INPUT_AUDIO_BUFFER_CLEARED  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class ServerEventInputAudioBufferCommitted(ServerEvent):
     """Server event ``input_audio_buffer.committed``."""
 
-    type: Literal[ServerEventType.INPUT_AUDIO_BUFFER_COMMITTED] = ServerEventType.INPUT_AUDIO_BUFFER_COMMITTED
+    type: Literal[ServerEventType.INPUT_AUDIO_BUFFER_COMMITTED] = ServerEventType.INPUT_AUDIO_BUFFER_COMMITTED  # pyright: ignore[reportIncompatibleVariableOverride]
     item_id: str
     previous_item_id: Optional[str]
 
@@ -208,7 +212,7 @@ class ServerEventInputAudioBufferCommitted(ServerEvent):
 class ServerEventInputAudioBufferSpeechStarted(ServerEvent):
     """Server event ``input_audio_buffer.speech_started``."""
 
-    type: Literal[ServerEventType.INPUT_AUDIO_BUFFER_SPEECH_STARTED] = (
+    type: Literal[ServerEventType.INPUT_AUDIO_BUFFER_SPEECH_STARTED] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.INPUT_AUDIO_BUFFER_SPEECH_STARTED
     )
     audio_start_ms: int
@@ -218,7 +222,7 @@ class ServerEventInputAudioBufferSpeechStarted(ServerEvent):
 class ServerEventInputAudioBufferSpeechStopped(ServerEvent):
     """Server event ``input_audio_buffer.speech_stopped``."""
 
-    type: Literal[ServerEventType.INPUT_AUDIO_BUFFER_SPEECH_STOPPED] = (
+    type: Literal[ServerEventType.INPUT_AUDIO_BUFFER_SPEECH_STOPPED] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.INPUT_AUDIO_BUFFER_SPEECH_STOPPED
     )
     audio_end_ms: int
@@ -228,34 +232,34 @@ class ServerEventInputAudioBufferSpeechStopped(ServerEvent):
 class ServerEventMcpListToolsCompleted(ServerEvent):
     """Server event ``mcp_list_tools.completed``."""
 
-    type: Literal[ServerEventType.MCP_LIST_TOOLS_COMPLETED] = ServerEventType.MCP_LIST_TOOLS_COMPLETED
+    type: Literal[ServerEventType.MCP_LIST_TOOLS_COMPLETED] = ServerEventType.MCP_LIST_TOOLS_COMPLETED  # pyright: ignore[reportIncompatibleVariableOverride]
     item_id: str
 
 
 class ServerEventMcpListToolsFailed(ServerEvent):
     """Server event ``mcp_list_tools.failed``."""
 
-    type: Literal[ServerEventType.MCP_LIST_TOOLS_FAILED] = ServerEventType.MCP_LIST_TOOLS_FAILED
+    type: Literal[ServerEventType.MCP_LIST_TOOLS_FAILED] = ServerEventType.MCP_LIST_TOOLS_FAILED  # pyright: ignore[reportIncompatibleVariableOverride]
     item_id: str
 
 
 class ServerEventMcpListToolsInProgress(ServerEvent):
     """Server event ``mcp_list_tools.in_progress``."""
 
-    type: Literal[ServerEventType.MCP_LIST_TOOLS_IN_PROGRESS] = ServerEventType.MCP_LIST_TOOLS_IN_PROGRESS
+    type: Literal[ServerEventType.MCP_LIST_TOOLS_IN_PROGRESS] = ServerEventType.MCP_LIST_TOOLS_IN_PROGRESS  # pyright: ignore[reportIncompatibleVariableOverride]
     item_id: str
 
 
 class ServerEventOutputAudioBufferCleared(ServerEvent):
     """Server event ``output_audio_buffer.cleared``."""
 
-    type: Literal[ServerEventType.OUTPUT_AUDIO_BUFFER_CLEARED] = ServerEventType.OUTPUT_AUDIO_BUFFER_CLEARED
+    type: Literal[ServerEventType.OUTPUT_AUDIO_BUFFER_CLEARED] = ServerEventType.OUTPUT_AUDIO_BUFFER_CLEARED  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class ServerEventResponseAnimationBlendshapeDelta(ServerEvent):
     """Server event ``response.animation_blendshapes.delta``."""
 
-    type: Literal[ServerEventType.RESPONSE_ANIMATION_BLENDSHAPES_DELTA] = (
+    type: Literal[ServerEventType.RESPONSE_ANIMATION_BLENDSHAPES_DELTA] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.RESPONSE_ANIMATION_BLENDSHAPES_DELTA
     )
     response_id: str
@@ -269,7 +273,7 @@ class ServerEventResponseAnimationBlendshapeDelta(ServerEvent):
 class ServerEventResponseAnimationBlendshapeDone(ServerEvent):
     """Server event ``response.animation_blendshapes.done``."""
 
-    type: Literal[ServerEventType.RESPONSE_ANIMATION_BLENDSHAPES_DONE] = (
+    type: Literal[ServerEventType.RESPONSE_ANIMATION_BLENDSHAPES_DONE] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.RESPONSE_ANIMATION_BLENDSHAPES_DONE
     )
     response_id: str
@@ -280,7 +284,7 @@ class ServerEventResponseAnimationBlendshapeDone(ServerEvent):
 class ServerEventResponseAnimationVisemeDelta(ServerEvent):
     """Server event ``response.animation_viseme.delta``."""
 
-    type: Literal[ServerEventType.RESPONSE_ANIMATION_VISEME_DELTA] = (
+    type: Literal[ServerEventType.RESPONSE_ANIMATION_VISEME_DELTA] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.RESPONSE_ANIMATION_VISEME_DELTA
     )
     response_id: str
@@ -294,7 +298,7 @@ class ServerEventResponseAnimationVisemeDelta(ServerEvent):
 class ServerEventResponseAnimationVisemeDone(ServerEvent):
     """Server event ``response.animation_viseme.done``."""
 
-    type: Literal[ServerEventType.RESPONSE_ANIMATION_VISEME_DONE] = (
+    type: Literal[ServerEventType.RESPONSE_ANIMATION_VISEME_DONE] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.RESPONSE_ANIMATION_VISEME_DONE
     )
     response_id: str
@@ -306,7 +310,7 @@ class ServerEventResponseAnimationVisemeDone(ServerEvent):
 class ServerEventResponseAudioDelta(ServerEvent):
     """Server event ``response.audio.delta``."""
 
-    type: Literal[ServerEventType.RESPONSE_AUDIO_DELTA] = ServerEventType.RESPONSE_AUDIO_DELTA
+    type: Literal[ServerEventType.RESPONSE_AUDIO_DELTA] = ServerEventType.RESPONSE_AUDIO_DELTA  # pyright: ignore[reportIncompatibleVariableOverride]
     response_id: str
     item_id: str
     output_index: int
@@ -317,7 +321,7 @@ class ServerEventResponseAudioDelta(ServerEvent):
 class ServerEventResponseAudioDone(ServerEvent):
     """Server event ``response.audio.done``."""
 
-    type: Literal[ServerEventType.RESPONSE_AUDIO_DONE] = ServerEventType.RESPONSE_AUDIO_DONE
+    type: Literal[ServerEventType.RESPONSE_AUDIO_DONE] = ServerEventType.RESPONSE_AUDIO_DONE  # pyright: ignore[reportIncompatibleVariableOverride]
     response_id: str
     item_id: str
     output_index: int
@@ -327,7 +331,7 @@ class ServerEventResponseAudioDone(ServerEvent):
 class ServerEventResponseAudioTimestampDelta(ServerEvent):
     """Server event ``response.audio_timestamp.delta``."""
 
-    type: Literal[ServerEventType.RESPONSE_AUDIO_TIMESTAMP_DELTA] = (
+    type: Literal[ServerEventType.RESPONSE_AUDIO_TIMESTAMP_DELTA] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.RESPONSE_AUDIO_TIMESTAMP_DELTA
     )
     response_id: str
@@ -343,7 +347,7 @@ class ServerEventResponseAudioTimestampDelta(ServerEvent):
 class ServerEventResponseAudioTimestampDone(ServerEvent):
     """Server event ``response.audio_timestamp.done``."""
 
-    type: Literal[ServerEventType.RESPONSE_AUDIO_TIMESTAMP_DONE] = (
+    type: Literal[ServerEventType.RESPONSE_AUDIO_TIMESTAMP_DONE] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.RESPONSE_AUDIO_TIMESTAMP_DONE
     )
     response_id: str
@@ -355,7 +359,7 @@ class ServerEventResponseAudioTimestampDone(ServerEvent):
 class ServerEventResponseAudioTranscriptAnnotationAdded(ServerEvent):
     """Server event ``response.audio_transcript.annotation.added``."""
 
-    type: Literal[ServerEventType.RESPONSE_AUDIO_TRANSCRIPT_ANNOTATION_ADDED] = (
+    type: Literal[ServerEventType.RESPONSE_AUDIO_TRANSCRIPT_ANNOTATION_ADDED] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.RESPONSE_AUDIO_TRANSCRIPT_ANNOTATION_ADDED
     )
     response_id: str
@@ -369,7 +373,7 @@ class ServerEventResponseAudioTranscriptAnnotationAdded(ServerEvent):
 class ServerEventResponseAudioTranscriptDelta(ServerEvent):
     """Server event ``response.audio_transcript.delta``."""
 
-    type: Literal[ServerEventType.RESPONSE_AUDIO_TRANSCRIPT_DELTA] = (
+    type: Literal[ServerEventType.RESPONSE_AUDIO_TRANSCRIPT_DELTA] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.RESPONSE_AUDIO_TRANSCRIPT_DELTA
     )
     response_id: str
@@ -382,7 +386,7 @@ class ServerEventResponseAudioTranscriptDelta(ServerEvent):
 class ServerEventResponseAudioTranscriptDone(ServerEvent):
     """Server event ``response.audio_transcript.done``."""
 
-    type: Literal[ServerEventType.RESPONSE_AUDIO_TRANSCRIPT_DONE] = (
+    type: Literal[ServerEventType.RESPONSE_AUDIO_TRANSCRIPT_DONE] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.RESPONSE_AUDIO_TRANSCRIPT_DONE
     )
     response_id: str
@@ -395,7 +399,7 @@ class ServerEventResponseAudioTranscriptDone(ServerEvent):
 class ServerEventResponseContentPartAdded(ServerEvent):
     """Server event ``response.content_part.added``."""
 
-    type: Literal[ServerEventType.RESPONSE_CONTENT_PART_ADDED] = ServerEventType.RESPONSE_CONTENT_PART_ADDED
+    type: Literal[ServerEventType.RESPONSE_CONTENT_PART_ADDED] = ServerEventType.RESPONSE_CONTENT_PART_ADDED  # pyright: ignore[reportIncompatibleVariableOverride]
     response_id: str
     item_id: str
     output_index: int
@@ -406,7 +410,7 @@ class ServerEventResponseContentPartAdded(ServerEvent):
 class ServerEventResponseContentPartDone(ServerEvent):
     """Server event ``response.content_part.done``."""
 
-    type: Literal[ServerEventType.RESPONSE_CONTENT_PART_DONE] = ServerEventType.RESPONSE_CONTENT_PART_DONE
+    type: Literal[ServerEventType.RESPONSE_CONTENT_PART_DONE] = ServerEventType.RESPONSE_CONTENT_PART_DONE  # pyright: ignore[reportIncompatibleVariableOverride]
     response_id: str
     item_id: str
     output_index: int
@@ -417,21 +421,21 @@ class ServerEventResponseContentPartDone(ServerEvent):
 class ServerEventResponseCreated(ServerEvent):
     """Server event ``response.created``."""
 
-    type: Literal[ServerEventType.RESPONSE_CREATED] = ServerEventType.RESPONSE_CREATED
+    type: Literal[ServerEventType.RESPONSE_CREATED] = ServerEventType.RESPONSE_CREATED  # pyright: ignore[reportIncompatibleVariableOverride]
     response: Response
 
 
 class ServerEventResponseDone(ServerEvent):
     """Server event ``response.done``."""
 
-    type: Literal[ServerEventType.RESPONSE_DONE] = ServerEventType.RESPONSE_DONE
+    type: Literal[ServerEventType.RESPONSE_DONE] = ServerEventType.RESPONSE_DONE  # pyright: ignore[reportIncompatibleVariableOverride]
     response: Response
 
 
 class ServerEventResponseFileSearchCallCompleted(ServerEvent):
     """Server event ``response.file_search_call.completed``."""
 
-    type: Literal[ServerEventType.RESPONSE_FILE_SEARCH_CALL_COMPLETED] = (
+    type: Literal[ServerEventType.RESPONSE_FILE_SEARCH_CALL_COMPLETED] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.RESPONSE_FILE_SEARCH_CALL_COMPLETED
     )
     response_id: str
@@ -443,7 +447,7 @@ class ServerEventResponseFileSearchCallCompleted(ServerEvent):
 class ServerEventResponseFileSearchCallInProgress(ServerEvent):
     """Server event ``response.file_search_call.in_progress``."""
 
-    type: Literal[ServerEventType.RESPONSE_FILE_SEARCH_CALL_IN_PROGRESS] = (
+    type: Literal[ServerEventType.RESPONSE_FILE_SEARCH_CALL_IN_PROGRESS] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.RESPONSE_FILE_SEARCH_CALL_IN_PROGRESS
     )
     response_id: str
@@ -455,7 +459,7 @@ class ServerEventResponseFileSearchCallInProgress(ServerEvent):
 class ServerEventResponseFileSearchCallSearching(ServerEvent):
     """Server event ``response.file_search_call.searching``."""
 
-    type: Literal[ServerEventType.RESPONSE_FILE_SEARCH_CALL_SEARCHING] = (
+    type: Literal[ServerEventType.RESPONSE_FILE_SEARCH_CALL_SEARCHING] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.RESPONSE_FILE_SEARCH_CALL_SEARCHING
     )
     response_id: str
@@ -467,7 +471,7 @@ class ServerEventResponseFileSearchCallSearching(ServerEvent):
 class ServerEventResponseFunctionCallArgumentsDelta(ServerEvent):
     """Server event ``response.function_call_arguments.delta``."""
 
-    type: Literal[ServerEventType.RESPONSE_FUNCTION_CALL_ARGUMENTS_DELTA] = (
+    type: Literal[ServerEventType.RESPONSE_FUNCTION_CALL_ARGUMENTS_DELTA] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.RESPONSE_FUNCTION_CALL_ARGUMENTS_DELTA
     )
     response_id: str
@@ -480,7 +484,7 @@ class ServerEventResponseFunctionCallArgumentsDelta(ServerEvent):
 class ServerEventResponseFunctionCallArgumentsDone(ServerEvent):
     """Server event ``response.function_call_arguments.done``."""
 
-    type: Literal[ServerEventType.RESPONSE_FUNCTION_CALL_ARGUMENTS_DONE] = (
+    type: Literal[ServerEventType.RESPONSE_FUNCTION_CALL_ARGUMENTS_DONE] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.RESPONSE_FUNCTION_CALL_ARGUMENTS_DONE
     )
     response_id: str
@@ -494,14 +498,14 @@ class ServerEventResponseFunctionCallArgumentsDone(ServerEvent):
 class ServerEventResponseInvocationDelta(ServerEvent):
     """Server event ``response.invocation.delta``."""
 
-    type: Literal[ServerEventType.RESPONSE_INVOCATION_DELTA] = ServerEventType.RESPONSE_INVOCATION_DELTA
+    type: Literal[ServerEventType.RESPONSE_INVOCATION_DELTA] = ServerEventType.RESPONSE_INVOCATION_DELTA  # pyright: ignore[reportIncompatibleVariableOverride]
     delta: dict[str, Any]
 
 
 class ServerEventResponseMcpCallArgumentsDelta(ServerEvent):
     """Server event ``response.mcp_call_arguments.delta``."""
 
-    type: Literal[ServerEventType.RESPONSE_MCP_CALL_ARGUMENTS_DELTA] = (
+    type: Literal[ServerEventType.RESPONSE_MCP_CALL_ARGUMENTS_DELTA] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.RESPONSE_MCP_CALL_ARGUMENTS_DELTA
     )
     delta: str
@@ -514,7 +518,7 @@ class ServerEventResponseMcpCallArgumentsDelta(ServerEvent):
 class ServerEventResponseMcpCallArgumentsDone(ServerEvent):
     """Server event ``response.mcp_call_arguments.done``."""
 
-    type: Literal[ServerEventType.RESPONSE_MCP_CALL_ARGUMENTS_DONE] = (
+    type: Literal[ServerEventType.RESPONSE_MCP_CALL_ARGUMENTS_DONE] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.RESPONSE_MCP_CALL_ARGUMENTS_DONE
     )
     item_id: str
@@ -526,7 +530,7 @@ class ServerEventResponseMcpCallArgumentsDone(ServerEvent):
 class ServerEventResponseMcpCallCompleted(ServerEvent):
     """Server event ``response.mcp_call.completed``."""
 
-    type: Literal[ServerEventType.RESPONSE_MCP_CALL_COMPLETED] = ServerEventType.RESPONSE_MCP_CALL_COMPLETED
+    type: Literal[ServerEventType.RESPONSE_MCP_CALL_COMPLETED] = ServerEventType.RESPONSE_MCP_CALL_COMPLETED  # pyright: ignore[reportIncompatibleVariableOverride]
     item_id: str
     output_index: int
 
@@ -534,7 +538,7 @@ class ServerEventResponseMcpCallCompleted(ServerEvent):
 class ServerEventResponseMcpCallFailed(ServerEvent):
     """Server event ``response.mcp_call.failed``."""
 
-    type: Literal[ServerEventType.RESPONSE_MCP_CALL_FAILED] = ServerEventType.RESPONSE_MCP_CALL_FAILED
+    type: Literal[ServerEventType.RESPONSE_MCP_CALL_FAILED] = ServerEventType.RESPONSE_MCP_CALL_FAILED  # pyright: ignore[reportIncompatibleVariableOverride]
     item_id: str
     output_index: int
 
@@ -542,7 +546,7 @@ class ServerEventResponseMcpCallFailed(ServerEvent):
 class ServerEventResponseMcpCallInProgress(ServerEvent):
     """Server event ``response.mcp_call.in_progress``."""
 
-    type: Literal[ServerEventType.RESPONSE_MCP_CALL_IN_PROGRESS] = (
+    type: Literal[ServerEventType.RESPONSE_MCP_CALL_IN_PROGRESS] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.RESPONSE_MCP_CALL_IN_PROGRESS
     )
     item_id: str
@@ -552,7 +556,7 @@ class ServerEventResponseMcpCallInProgress(ServerEvent):
 class ServerEventResponseOutputItemAdded(ServerEvent):
     """Server event ``response.output_item.added``."""
 
-    type: Literal[ServerEventType.RESPONSE_OUTPUT_ITEM_ADDED] = ServerEventType.RESPONSE_OUTPUT_ITEM_ADDED
+    type: Literal[ServerEventType.RESPONSE_OUTPUT_ITEM_ADDED] = ServerEventType.RESPONSE_OUTPUT_ITEM_ADDED  # pyright: ignore[reportIncompatibleVariableOverride]
     response_id: str
     output_index: int
     item: Optional[ResponseItem]
@@ -561,7 +565,7 @@ class ServerEventResponseOutputItemAdded(ServerEvent):
 class ServerEventResponseOutputItemDone(ServerEvent):
     """Server event ``response.output_item.done``."""
 
-    type: Literal[ServerEventType.RESPONSE_OUTPUT_ITEM_DONE] = ServerEventType.RESPONSE_OUTPUT_ITEM_DONE
+    type: Literal[ServerEventType.RESPONSE_OUTPUT_ITEM_DONE] = ServerEventType.RESPONSE_OUTPUT_ITEM_DONE  # pyright: ignore[reportIncompatibleVariableOverride]
     response_id: str
     output_index: int
     item: Optional[ResponseItem]
@@ -570,7 +574,7 @@ class ServerEventResponseOutputItemDone(ServerEvent):
 class ServerEventResponseTextDelta(ServerEvent):
     """Server event ``response.text.delta``."""
 
-    type: Literal[ServerEventType.RESPONSE_TEXT_DELTA] = ServerEventType.RESPONSE_TEXT_DELTA
+    type: Literal[ServerEventType.RESPONSE_TEXT_DELTA] = ServerEventType.RESPONSE_TEXT_DELTA  # pyright: ignore[reportIncompatibleVariableOverride]
     response_id: str
     item_id: str
     output_index: int
@@ -581,7 +585,7 @@ class ServerEventResponseTextDelta(ServerEvent):
 class ServerEventResponseTextDone(ServerEvent):
     """Server event ``response.text.done``."""
 
-    type: Literal[ServerEventType.RESPONSE_TEXT_DONE] = ServerEventType.RESPONSE_TEXT_DONE
+    type: Literal[ServerEventType.RESPONSE_TEXT_DONE] = ServerEventType.RESPONSE_TEXT_DONE  # pyright: ignore[reportIncompatibleVariableOverride]
     response_id: str
     item_id: str
     output_index: int
@@ -592,7 +596,7 @@ class ServerEventResponseTextDone(ServerEvent):
 class ServerEventResponseVideoDelta(ServerEvent):
     """Server event ``response.video.delta``."""
 
-    type: Literal[ServerEventType.RESPONSE_VIDEO_DELTA] = ServerEventType.RESPONSE_VIDEO_DELTA
+    type: Literal[ServerEventType.RESPONSE_VIDEO_DELTA] = ServerEventType.RESPONSE_VIDEO_DELTA  # pyright: ignore[reportIncompatibleVariableOverride]
     output_index: int
     codec: str
     delta: str
@@ -601,7 +605,7 @@ class ServerEventResponseVideoDelta(ServerEvent):
 class ServerEventResponseWebSearchCallCompleted(ServerEvent):
     """Server event ``response.web_search_call.completed``."""
 
-    type: Literal[ServerEventType.RESPONSE_WEB_SEARCH_CALL_COMPLETED] = (
+    type: Literal[ServerEventType.RESPONSE_WEB_SEARCH_CALL_COMPLETED] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.RESPONSE_WEB_SEARCH_CALL_COMPLETED
     )
     response_id: str
@@ -613,7 +617,7 @@ class ServerEventResponseWebSearchCallCompleted(ServerEvent):
 class ServerEventResponseWebSearchCallInProgress(ServerEvent):
     """Server event ``response.web_search_call.in_progress``."""
 
-    type: Literal[ServerEventType.RESPONSE_WEB_SEARCH_CALL_IN_PROGRESS] = (
+    type: Literal[ServerEventType.RESPONSE_WEB_SEARCH_CALL_IN_PROGRESS] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.RESPONSE_WEB_SEARCH_CALL_IN_PROGRESS
     )
     response_id: str
@@ -625,7 +629,7 @@ class ServerEventResponseWebSearchCallInProgress(ServerEvent):
 class ServerEventResponseWebSearchCallSearching(ServerEvent):
     """Server event ``response.web_search_call.searching``."""
 
-    type: Literal[ServerEventType.RESPONSE_WEB_SEARCH_CALL_SEARCHING] = (
+    type: Literal[ServerEventType.RESPONSE_WEB_SEARCH_CALL_SEARCHING] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.RESPONSE_WEB_SEARCH_CALL_SEARCHING
     )
     response_id: str
@@ -637,14 +641,14 @@ class ServerEventResponseWebSearchCallSearching(ServerEvent):
 class ServerEventSessionAvatarConnecting(ServerEvent):
     """Server event ``session.avatar.connecting``."""
 
-    type: Literal[ServerEventType.SESSION_AVATAR_CONNECTING] = ServerEventType.SESSION_AVATAR_CONNECTING
+    type: Literal[ServerEventType.SESSION_AVATAR_CONNECTING] = ServerEventType.SESSION_AVATAR_CONNECTING  # pyright: ignore[reportIncompatibleVariableOverride]
     server_sdp: str
 
 
 class ServerEventSessionAvatarSwitchToIdle(ServerEvent):
     """Server event ``session.avatar.switch_to_idle``."""
 
-    type: Literal[ServerEventType.SESSION_AVATAR_SWITCH_TO_IDLE] = (
+    type: Literal[ServerEventType.SESSION_AVATAR_SWITCH_TO_IDLE] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.SESSION_AVATAR_SWITCH_TO_IDLE
     )
     turn_id: Optional[str]
@@ -653,7 +657,7 @@ class ServerEventSessionAvatarSwitchToIdle(ServerEvent):
 class ServerEventSessionAvatarSwitchToSpeaking(ServerEvent):
     """Server event ``session.avatar.switch_to_speaking``."""
 
-    type: Literal[ServerEventType.SESSION_AVATAR_SWITCH_TO_SPEAKING] = (
+    type: Literal[ServerEventType.SESSION_AVATAR_SWITCH_TO_SPEAKING] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         ServerEventType.SESSION_AVATAR_SWITCH_TO_SPEAKING
     )
     turn_id: Optional[str]
@@ -662,21 +666,21 @@ class ServerEventSessionAvatarSwitchToSpeaking(ServerEvent):
 class ServerEventSessionCreated(ServerEvent):
     """Server event ``session.created``."""
 
-    type: Literal[ServerEventType.SESSION_CREATED] = ServerEventType.SESSION_CREATED
+    type: Literal[ServerEventType.SESSION_CREATED] = ServerEventType.SESSION_CREATED  # pyright: ignore[reportIncompatibleVariableOverride]
     session: ResponseSession
 
 
 class ServerEventSessionUpdated(ServerEvent):
     """Server event ``session.updated``."""
 
-    type: Literal[ServerEventType.SESSION_UPDATED] = ServerEventType.SESSION_UPDATED
+    type: Literal[ServerEventType.SESSION_UPDATED] = ServerEventType.SESSION_UPDATED  # pyright: ignore[reportIncompatibleVariableOverride]
     session: ResponseSession
 
 
 class ServerEventWarning(ServerEvent):
     """Server event ``warning``."""
 
-    type: Literal[ServerEventType.WARNING] = ServerEventType.WARNING
+    type: Literal[ServerEventType.WARNING] = ServerEventType.WARNING  # pyright: ignore[reportIncompatibleVariableOverride]
     warning: ServerEventWarningDetails
 
 

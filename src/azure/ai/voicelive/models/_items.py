@@ -13,6 +13,10 @@ if TYPE_CHECKING:
     from ._content import ContentPart, MessageContentPart
     from ._tools import FileSearchResult, MCPTool
 
+# Subclasses fix their discriminator: the base declares `type: str`, a subclass
+# `type: Literal[...]`. Type checkers narrow unions on it; pyright alone rejects narrowing a
+# mutable attribute (reportIncompatibleVariableOverride), hence the ignores on those lines.
+
 __all__ = [
     "ConversationRequestItem",
     "MessageItem",
@@ -52,7 +56,7 @@ class MessageItem(ConversationRequestItem, discriminator="role"):
     Subtypes: ``assistant``, ``system``, ``user``.
     """
 
-    type: Literal[ItemType.MESSAGE] = ItemType.MESSAGE
+    type: Literal[ItemType.MESSAGE] = ItemType.MESSAGE  # pyright: ignore[reportIncompatibleVariableOverride]
     role: str
     content: list[MessageContentPart]
     status: Union[str, ItemParamStatus, None]
@@ -61,7 +65,7 @@ class MessageItem(ConversationRequestItem, discriminator="role"):
 class AssistantMessageItem(MessageItem):
     """The ``AssistantMessageItem`` model (``role=assistant``)."""
 
-    role: Literal[MessageRole.ASSISTANT] = MessageRole.ASSISTANT
+    role: Literal[MessageRole.ASSISTANT] = MessageRole.ASSISTANT  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class ConversationItemBase(Model):
@@ -71,7 +75,7 @@ class ConversationItemBase(Model):
 class FunctionCallItem(ConversationRequestItem):
     """The ``FunctionCallItem`` model (``type=function_call``)."""
 
-    type: Literal[ItemType.FUNCTION_CALL] = ItemType.FUNCTION_CALL
+    type: Literal[ItemType.FUNCTION_CALL] = ItemType.FUNCTION_CALL  # pyright: ignore[reportIncompatibleVariableOverride]
     name: str
     call_id: str
     arguments: str
@@ -81,7 +85,7 @@ class FunctionCallItem(ConversationRequestItem):
 class FunctionCallOutputItem(ConversationRequestItem):
     """The ``FunctionCallOutputItem`` model (``type=function_call_output``)."""
 
-    type: Literal[ItemType.FUNCTION_CALL_OUTPUT] = ItemType.FUNCTION_CALL_OUTPUT
+    type: Literal[ItemType.FUNCTION_CALL_OUTPUT] = ItemType.FUNCTION_CALL_OUTPUT  # pyright: ignore[reportIncompatibleVariableOverride]
     call_id: str
     output: str
     status: Union[str, ItemParamStatus, None]
@@ -90,7 +94,7 @@ class FunctionCallOutputItem(ConversationRequestItem):
 class MCPApprovalResponseRequestItem(ConversationRequestItem):
     """The ``MCPApprovalResponseRequestItem`` model (``type=mcp_approval_response``)."""
 
-    type: Literal[ItemType.MCP_APPROVAL_RESPONSE] = ItemType.MCP_APPROVAL_RESPONSE
+    type: Literal[ItemType.MCP_APPROVAL_RESPONSE] = ItemType.MCP_APPROVAL_RESPONSE  # pyright: ignore[reportIncompatibleVariableOverride]
     approval_request_id: str
     approve: bool
 
@@ -111,7 +115,7 @@ class ResponseItem(Model, discriminator="type"):
 class ResponseFileSearchCallItem(ResponseItem):
     """The ``ResponseFileSearchCallItem`` model (``type=file_search_call``)."""
 
-    type: Literal[ItemType.FILE_SEARCH_CALL] = ItemType.FILE_SEARCH_CALL
+    type: Literal[ItemType.FILE_SEARCH_CALL] = ItemType.FILE_SEARCH_CALL  # pyright: ignore[reportIncompatibleVariableOverride]
     status: Union[
         Literal["in_progress"],
         Literal["searching"],
@@ -127,7 +131,7 @@ class ResponseFileSearchCallItem(ResponseItem):
 class ResponseFunctionCallItem(ResponseItem):
     """The ``ResponseFunctionCallItem`` model (``type=function_call``)."""
 
-    type: Literal[ItemType.FUNCTION_CALL] = ItemType.FUNCTION_CALL
+    type: Literal[ItemType.FUNCTION_CALL] = ItemType.FUNCTION_CALL  # pyright: ignore[reportIncompatibleVariableOverride]
     name: str
     call_id: str
     arguments: str
@@ -137,7 +141,7 @@ class ResponseFunctionCallItem(ResponseItem):
 class ResponseFunctionCallOutputItem(ResponseItem):
     """The ``ResponseFunctionCallOutputItem`` model (``type=function_call_output``)."""
 
-    type: Literal[ItemType.FUNCTION_CALL_OUTPUT] = ItemType.FUNCTION_CALL_OUTPUT
+    type: Literal[ItemType.FUNCTION_CALL_OUTPUT] = ItemType.FUNCTION_CALL_OUTPUT  # pyright: ignore[reportIncompatibleVariableOverride]
     call_id: str
     output: str
 
@@ -145,7 +149,7 @@ class ResponseFunctionCallOutputItem(ResponseItem):
 class ResponseMCPApprovalRequestItem(ResponseItem):
     """The ``ResponseMCPApprovalRequestItem`` model (``type=mcp_approval_request``)."""
 
-    type: Literal[ItemType.MCP_APPROVAL_REQUEST] = ItemType.MCP_APPROVAL_REQUEST
+    type: Literal[ItemType.MCP_APPROVAL_REQUEST] = ItemType.MCP_APPROVAL_REQUEST  # pyright: ignore[reportIncompatibleVariableOverride]
     name: str
     server_label: str
     arguments: Optional[str]
@@ -154,7 +158,7 @@ class ResponseMCPApprovalRequestItem(ResponseItem):
 class ResponseMCPApprovalResponseItem(ResponseItem):
     """The ``ResponseMCPApprovalResponseItem`` model (``type=mcp_approval_response``)."""
 
-    type: Literal[ItemType.MCP_APPROVAL_RESPONSE] = ItemType.MCP_APPROVAL_RESPONSE
+    type: Literal[ItemType.MCP_APPROVAL_RESPONSE] = ItemType.MCP_APPROVAL_RESPONSE  # pyright: ignore[reportIncompatibleVariableOverride]
     approval_request_id: str
     approve: bool
     reason: Optional[str]
@@ -163,7 +167,7 @@ class ResponseMCPApprovalResponseItem(ResponseItem):
 class ResponseMCPCallItem(ResponseItem):
     """The ``ResponseMCPCallItem`` model (``type=mcp_call``)."""
 
-    type: Literal[ItemType.MCP_CALL] = ItemType.MCP_CALL
+    type: Literal[ItemType.MCP_CALL] = ItemType.MCP_CALL  # pyright: ignore[reportIncompatibleVariableOverride]
     arguments: str
     server_label: str
     name: str
@@ -175,7 +179,7 @@ class ResponseMCPCallItem(ResponseItem):
 class ResponseMCPListToolItem(ResponseItem):
     """The ``ResponseMCPListToolItem`` model (``type=mcp_list_tools``)."""
 
-    type: Literal[ItemType.MCP_LIST_TOOLS] = ItemType.MCP_LIST_TOOLS
+    type: Literal[ItemType.MCP_LIST_TOOLS] = ItemType.MCP_LIST_TOOLS  # pyright: ignore[reportIncompatibleVariableOverride]
     tools: list[MCPTool]
     server_label: str
 
@@ -183,7 +187,7 @@ class ResponseMCPListToolItem(ResponseItem):
 class ResponseMessageItem(ResponseItem):
     """The ``ResponseMessageItem`` model (``type=message``)."""
 
-    type: Literal[ItemType.MESSAGE] = ItemType.MESSAGE
+    type: Literal[ItemType.MESSAGE] = ItemType.MESSAGE  # pyright: ignore[reportIncompatibleVariableOverride]
     role: Union[str, MessageRole]
     content: list[ContentPart]
     status: Union[str, ResponseItemStatus]
@@ -192,17 +196,17 @@ class ResponseMessageItem(ResponseItem):
 class ResponseWebSearchCallItem(ResponseItem):
     """The ``ResponseWebSearchCallItem`` model (``type=web_search_call``)."""
 
-    type: Literal[ItemType.WEB_SEARCH_CALL] = ItemType.WEB_SEARCH_CALL
+    type: Literal[ItemType.WEB_SEARCH_CALL] = ItemType.WEB_SEARCH_CALL  # pyright: ignore[reportIncompatibleVariableOverride]
     status: Union[Literal["in_progress"], Literal["searching"], Literal["completed"], Literal["failed"], str]
 
 
 class SystemMessageItem(MessageItem):
     """The ``SystemMessageItem`` model (``role=system``)."""
 
-    role: Literal[MessageRole.SYSTEM] = MessageRole.SYSTEM
+    role: Literal[MessageRole.SYSTEM] = MessageRole.SYSTEM  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class UserMessageItem(MessageItem):
     """The ``UserMessageItem`` model (``role=user``)."""
 
-    role: Literal[MessageRole.USER] = MessageRole.USER
+    role: Literal[MessageRole.USER] = MessageRole.USER  # pyright: ignore[reportIncompatibleVariableOverride]

@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from ._tools import Tool
     from ._unions import InterimResponseConfig, Voice
 
+# Subclasses fix their discriminator: the base declares `type: str`, a subclass
+# `type: Literal[...]`. Type checkers narrow unions on it; pyright alone rejects narrowing a
+# mutable attribute (reportIncompatibleVariableOverride), hence the ignores on those lines.
+
 __all__ = [
     "CachedTokenDetails",
     "ErrorResponse",
@@ -105,7 +109,7 @@ class ResponseStatusDetails(Model, discriminator="type"):
 class ResponseCancelledDetails(ResponseStatusDetails):
     """The ``ResponseCancelledDetails`` model (``type=cancelled``)."""
 
-    type: Literal[ResponseStatus.CANCELLED] = ResponseStatus.CANCELLED
+    type: Literal[ResponseStatus.CANCELLED] = ResponseStatus.CANCELLED  # pyright: ignore[reportIncompatibleVariableOverride]
     reason: Union[Literal["turn_detected"], Literal["client_cancelled"], str]
 
 
@@ -134,14 +138,14 @@ class ResponseCreateParams(Model):
 class ResponseFailedDetails(ResponseStatusDetails):
     """The ``ResponseFailedDetails`` model (``type=failed``)."""
 
-    type: Literal[ResponseStatus.FAILED] = ResponseStatus.FAILED
+    type: Literal[ResponseStatus.FAILED] = ResponseStatus.FAILED  # pyright: ignore[reportIncompatibleVariableOverride]
     error: Any
 
 
 class ResponseIncompleteDetails(ResponseStatusDetails):
     """The ``ResponseIncompleteDetails`` model (``type=incomplete``)."""
 
-    type: Literal[ResponseStatus.INCOMPLETE] = ResponseStatus.INCOMPLETE
+    type: Literal[ResponseStatus.INCOMPLETE] = ResponseStatus.INCOMPLETE  # pyright: ignore[reportIncompatibleVariableOverride]
     reason: Union[Literal["max_output_tokens"], Literal["content_filter"], str]
 
 

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from ._turn_detection import TurnDetection
     from ._unions import InterimResponseConfig, ToolChoice, Voice
 
+# Subclasses fix their discriminator: the base declares `type: str`, a subclass
+# `type: Literal[...]`. Type checkers narrow unions on it; pyright alone rejects narrowing a
+# mutable attribute (reportIncompatibleVariableOverride), hence the ignores on those lines.
+
 __all__ = [
     "AgentConfig",
     "Animation",
@@ -104,7 +108,7 @@ class InterimResponseConfigBase(Model, discriminator="type"):
 class LlmInterimResponseConfig(InterimResponseConfigBase):
     """The ``LlmInterimResponseConfig`` model (``type=llm_interim_response``)."""
 
-    type: Literal[InterimResponseConfigType.LLM_INTERIM_RESPONSE] = (
+    type: Literal[InterimResponseConfigType.LLM_INTERIM_RESPONSE] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         InterimResponseConfigType.LLM_INTERIM_RESPONSE
     )
     model: Optional[str]
@@ -190,7 +194,7 @@ class SessionBase(Model):
 class StaticInterimResponseConfig(InterimResponseConfigBase):
     """The ``StaticInterimResponseConfig`` model (``type=static_interim_response``)."""
 
-    type: Literal[InterimResponseConfigType.STATIC_INTERIM_RESPONSE] = (
+    type: Literal[InterimResponseConfigType.STATIC_INTERIM_RESPONSE] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         InterimResponseConfigType.STATIC_INTERIM_RESPONSE
     )
     texts: Optional[list[str]]

@@ -9,6 +9,10 @@ from typing import Any, Literal, Optional, Union
 from ._base import Model
 from ._enums import MCPApprovalType, ToolType
 
+# Subclasses fix their discriminator: the base declares `type: str`, a subclass
+# `type: Literal[...]`. Type checkers narrow unions on it; pyright alone rejects narrowing a
+# mutable attribute (reportIncompatibleVariableOverride), hence the ignores on those lines.
+
 __all__ = [
     "ActionFind",
     "ActionOpenPage",
@@ -76,7 +80,7 @@ class Tool(Model, discriminator="type"):
 class FunctionTool(Tool):
     """The ``FunctionTool`` model (``type=function``)."""
 
-    type: Literal[ToolType.FUNCTION] = ToolType.FUNCTION
+    type: Literal[ToolType.FUNCTION] = ToolType.FUNCTION  # pyright: ignore[reportIncompatibleVariableOverride]
     name: str
     description: Optional[str]
     parameters: Optional[Any]
@@ -85,7 +89,7 @@ class FunctionTool(Tool):
 class MCPServer(Tool):
     """The ``MCPServer`` model (``type=mcp``)."""
 
-    type: Literal[ToolType.MCP] = ToolType.MCP
+    type: Literal[ToolType.MCP] = ToolType.MCP  # pyright: ignore[reportIncompatibleVariableOverride]
     server_label: str
     server_url: str
     authorization: Optional[str]
@@ -115,5 +119,5 @@ class ToolChoiceSelection(Model, discriminator="type"):
 class ToolChoiceFunctionSelection(ToolChoiceSelection):
     """The ``ToolChoiceFunctionSelection`` model (``type=function``)."""
 
-    type: Literal[ToolType.FUNCTION] = ToolType.FUNCTION
+    type: Literal[ToolType.FUNCTION] = ToolType.FUNCTION  # pyright: ignore[reportIncompatibleVariableOverride]
     name: str

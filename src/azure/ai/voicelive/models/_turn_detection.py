@@ -9,6 +9,10 @@ from typing import Literal, Optional, Union
 from ._base import Model
 from ._enums import EouThresholdLevel, TurnDetectionType
 
+# Subclasses fix their discriminator: the base declares `type: str`, a subclass
+# `type: Literal[...]`. Type checkers narrow unions on it; pyright alone rejects narrowing a
+# mutable attribute (reportIncompatibleVariableOverride), hence the ignores on those lines.
+
 __all__ = [
     "EouDetection",
     "AzureSemanticDetection",
@@ -37,7 +41,7 @@ class AzureSemanticDetection(EouDetection):
 
     threshold_level: Union[str, EouThresholdLevel, None]
     timeout_ms: Optional[int]
-    model: Literal["semantic_detection_v1"] = "semantic_detection_v1"
+    model: Literal["semantic_detection_v1"] = "semantic_detection_v1"  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class AzureSemanticDetectionEn(EouDetection):
@@ -45,7 +49,7 @@ class AzureSemanticDetectionEn(EouDetection):
 
     threshold_level: Union[str, EouThresholdLevel, None]
     timeout_ms: Optional[int]
-    model: Literal["semantic_detection_v1_en"] = "semantic_detection_v1_en"
+    model: Literal["semantic_detection_v1_en"] = "semantic_detection_v1_en"  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class AzureSemanticDetectionMultilingual(EouDetection):
@@ -53,7 +57,7 @@ class AzureSemanticDetectionMultilingual(EouDetection):
 
     threshold_level: Union[str, EouThresholdLevel, None]
     timeout_ms: Optional[int]
-    model: Literal["semantic_detection_v1_multilingual"] = "semantic_detection_v1_multilingual"
+    model: Literal["semantic_detection_v1_multilingual"] = "semantic_detection_v1_multilingual"  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class TurnDetection(Model, discriminator="type"):
@@ -69,7 +73,7 @@ class TurnDetection(Model, discriminator="type"):
 class AzureSemanticVad(TurnDetection):
     """The ``AzureSemanticVad`` model (``type=azure_semantic_vad``)."""
 
-    type: Literal[TurnDetectionType.AZURE_SEMANTIC_VAD] = TurnDetectionType.AZURE_SEMANTIC_VAD
+    type: Literal[TurnDetectionType.AZURE_SEMANTIC_VAD] = TurnDetectionType.AZURE_SEMANTIC_VAD  # pyright: ignore[reportIncompatibleVariableOverride]
     threshold: Optional[float]
     prefix_padding_ms: Optional[int]
     silence_duration_ms: Optional[int]
@@ -85,7 +89,7 @@ class AzureSemanticVad(TurnDetection):
 class AzureSemanticVadEn(TurnDetection):
     """The ``AzureSemanticVadEn`` model (``type=azure_semantic_vad_en``)."""
 
-    type: Literal[TurnDetectionType.AZURE_SEMANTIC_VAD_EN] = TurnDetectionType.AZURE_SEMANTIC_VAD_EN
+    type: Literal[TurnDetectionType.AZURE_SEMANTIC_VAD_EN] = TurnDetectionType.AZURE_SEMANTIC_VAD_EN  # pyright: ignore[reportIncompatibleVariableOverride]
     threshold: Optional[float]
     prefix_padding_ms: Optional[int]
     silence_duration_ms: Optional[int]
@@ -100,7 +104,7 @@ class AzureSemanticVadEn(TurnDetection):
 class AzureSemanticVadMultilingual(TurnDetection):
     """The ``AzureSemanticVadMultilingual`` model (``type=azure_semantic_vad_multilingual``)."""
 
-    type: Literal[TurnDetectionType.AZURE_SEMANTIC_VAD_MULTILINGUAL] = (
+    type: Literal[TurnDetectionType.AZURE_SEMANTIC_VAD_MULTILINGUAL] = (  # pyright: ignore[reportIncompatibleVariableOverride]
         TurnDetectionType.AZURE_SEMANTIC_VAD_MULTILINGUAL
     )
     threshold: Optional[float]
@@ -118,7 +122,7 @@ class AzureSemanticVadMultilingual(TurnDetection):
 class ServerVad(TurnDetection):
     """The ``ServerVad`` model (``type=server_vad``)."""
 
-    type: Literal[TurnDetectionType.SERVER_VAD] = TurnDetectionType.SERVER_VAD
+    type: Literal[TurnDetectionType.SERVER_VAD] = TurnDetectionType.SERVER_VAD  # pyright: ignore[reportIncompatibleVariableOverride]
     threshold: Optional[float]
     prefix_padding_ms: Optional[int]
     silence_duration_ms: Optional[int]

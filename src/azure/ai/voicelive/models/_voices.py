@@ -9,6 +9,10 @@ from typing import Literal, Optional, Union
 from ._base import Model
 from ._enums import AzureRealtimeNativeVoiceName, AzureVoiceType, OpenAIVoiceName, PersonalVoiceModels
 
+# Subclasses fix their discriminator: the base declares `type: str`, a subclass
+# `type: Literal[...]`. Type checkers narrow unions on it; pyright alone rejects narrowing a
+# mutable attribute (reportIncompatibleVariableOverride), hence the ignores on those lines.
+
 __all__ = [
     "AzureVoice",
     "AzureAvatarVoiceSyncVoice",
@@ -32,7 +36,7 @@ class AzureVoice(Model, discriminator="type"):
 class AzureAvatarVoiceSyncVoice(AzureVoice):
     """The ``AzureAvatarVoiceSyncVoice`` model (``type=avatar-voice-sync``)."""
 
-    type: Literal[AzureVoiceType.AVATAR_VOICE_SYNC] = AzureVoiceType.AVATAR_VOICE_SYNC
+    type: Literal[AzureVoiceType.AVATAR_VOICE_SYNC] = AzureVoiceType.AVATAR_VOICE_SYNC  # pyright: ignore[reportIncompatibleVariableOverride]
     model: Union[str, PersonalVoiceModels]
     temperature: Optional[float]
     custom_lexicon_url: Optional[str]
@@ -48,7 +52,7 @@ class AzureAvatarVoiceSyncVoice(AzureVoice):
 class AzureCustomVoice(AzureVoice):
     """The ``AzureCustomVoice`` model (``type=azure-custom``)."""
 
-    type: Literal[AzureVoiceType.AZURE_CUSTOM] = AzureVoiceType.AZURE_CUSTOM
+    type: Literal[AzureVoiceType.AZURE_CUSTOM] = AzureVoiceType.AZURE_CUSTOM  # pyright: ignore[reportIncompatibleVariableOverride]
     name: str
     endpoint_id: str
     temperature: Optional[float]
@@ -65,7 +69,7 @@ class AzureCustomVoice(AzureVoice):
 class AzurePersonalVoice(AzureVoice):
     """The ``AzurePersonalVoice`` model (``type=azure-personal``)."""
 
-    type: Literal[AzureVoiceType.AZURE_PERSONAL] = AzureVoiceType.AZURE_PERSONAL
+    type: Literal[AzureVoiceType.AZURE_PERSONAL] = AzureVoiceType.AZURE_PERSONAL  # pyright: ignore[reportIncompatibleVariableOverride]
     name: str
     model: Union[str, PersonalVoiceModels]
     temperature: Optional[float]
@@ -89,7 +93,7 @@ class AzureRealtimeNativeVoice(Model):
 class AzureStandardVoice(AzureVoice):
     """The ``AzureStandardVoice`` model (``type=azure-standard``)."""
 
-    type: Literal[AzureVoiceType.AZURE_STANDARD] = AzureVoiceType.AZURE_STANDARD
+    type: Literal[AzureVoiceType.AZURE_STANDARD] = AzureVoiceType.AZURE_STANDARD  # pyright: ignore[reportIncompatibleVariableOverride]
     name: str
     temperature: Optional[float]
     custom_lexicon_url: Optional[str]

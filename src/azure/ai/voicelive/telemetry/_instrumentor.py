@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._instrumentation import add_observer, remove_observer
+
+if TYPE_CHECKING:
+    from ..models._base import _Json
 
 __all__ = ["VoiceLiveInstrumentor"]
 
@@ -102,7 +105,7 @@ class VoiceLiveInstrumentor:
 def redact_content(payload: Any) -> str:
     """JSON text of an event with audio payloads replaced by their size (for content recording)."""
 
-    def scrub(value: Any) -> Any:
+    def scrub(value: _Json) -> Any:
         if isinstance(value, dict):
             return {
                 k: (

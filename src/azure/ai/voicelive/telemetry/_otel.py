@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import metrics, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
@@ -16,6 +16,9 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from .._instrumentation import ConnectionHooks, ConnectionInfo
 from .._version import VERSION
 from ._instrumentor import _AUDIO_EVENTS, _SYSTEM, _TRACER_NAME, redact_content
+
+if TYPE_CHECKING:
+    from ..models._base import _Json
 
 __all__ = ["make_factory"]
 
@@ -111,7 +114,7 @@ class _Hooks:
 
     def sent(self, frame: str) -> None:
         try:
-            payload = json.loads(frame)
+            payload: _Json = json.loads(frame)
         except ValueError:
             payload = None
         event_type = payload.get("type", "unknown") if isinstance(payload, dict) else "unknown"
@@ -127,10 +130,11 @@ class _Hooks:
         self._event_span("send", event_type, event_id, payload, len(frame))
 
     def received(self, event: Any, size: int) -> None:
-        data = getattr(event, "_data", event)
-        event_type = data.get("type", "unknown") if isinstance(data, dict) else "unknown"
+        data: _Json = getattr(event, "_data", event)
+        fields: dict[str, Any] = data if isinstance(data, dict) else {}
+        event_type = fields.get("type", "unknown")
         if event_type == "response.audio.delta":
-            delta = data.get("delta")
+            delta = fields.get("delta")
             if isinstance(delta, str):
                 self._meters.audio_bytes.add(
                     len(delta) * 3 // 4, dict(self._metric_attrs, direction="output")
@@ -141,18 +145,16 @@ class _Hooks:
         elif event_type == "response.done":
             self._meters.turns.add(1, self._metric_attrs)
         elif event_type in ("session.created", "session.updated"):
-            session = data.get("session")
+            session: _Json = fields.get("session")
             if isinstance(session, dict) and isinstance(session.get("id"), str):
                 self._span.set_attribute("gen_ai.voice.session_id", session["id"])
         elif event_type == "error":
-            error = data.get("error")
+            error: _Json = fields.get("error")
             if isinstance(error, dict):
                 self._span.add_event(
                     "error", {"error.type": str(error.get("code") or error.get("type") or "error")}
                 )
-        self._event_span(
-            "recv", event_type, data.get("event_id") if isinstance(data, dict) else None, data, size
-        )
+        self._event_span("recv", event_type, fields.get("event_id"), data, size)
 
     def _first_output(self) -> None:
         if self._response_requested_at is not None:

@@ -12,16 +12,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._server import FakeVoiceLiveServer
 
+__all__ = ["voicelive_server"]
+
 try:
     import pytest_asyncio
 except ImportError:  # pragma: no cover - exercised only without pytest-asyncio
-    _HAVE_PYTEST_ASYNCIO = False
+    pass
 else:
-    _HAVE_PYTEST_ASYNCIO = True
-
-__all__ = ["voicelive_server"]
-
-if _HAVE_PYTEST_ASYNCIO:
 
     @pytest_asyncio.fixture
     async def voicelive_server() -> AsyncIterator[FakeVoiceLiveServer]:

@@ -28,7 +28,10 @@ import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union, cast
+
+if TYPE_CHECKING:
+    from ..models._base import _Json
 
 __all__ = [
     "DefaultResponder",
@@ -58,7 +61,7 @@ class FunctionCallReply:
     """
 
     name: str
-    arguments: Mapping[str, Any] | str = field(default_factory=dict)
+    arguments: Mapping[str, Any] | str = field(default_factory=dict[str, Any])
     call_id: str | None = None
 
     def arguments_json(self) -> str:
@@ -102,7 +105,7 @@ def normalize_replies(result: object) -> list[TextReply | FunctionCallReply]:
     if isinstance(result, (str, TextReply, FunctionCallReply)):
         items = (result,)
     elif isinstance(result, Sequence):
-        items = result
+        items = cast("Sequence[object]", result)
     else:
         raise TypeError(f"a responder must return TextReply, FunctionCallReply or str, got {result!r}")
     replies: list[TextReply | FunctionCallReply] = []
@@ -133,7 +136,8 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 def _message_text(item: Mapping[str, Any]) -> str:
     texts: list[str] = []
-    for part in item.get("content") or ():
+    content: Iterable[_Json] = item.get("content") or ()
+    for part in content:
         if not isinstance(part, Mapping):
             continue
         value = part.get("text") if part.get("type") in ("input_text", "text") else part.get("transcript")
@@ -146,7 +150,8 @@ def _audio_ms(item: Mapping[str, Any], session: Mapping[str, Any]) -> float:
     fmt = session.get("input_audio_format") or "pcm16"
     per_ms = 8.0 if str(fmt).startswith("g711") else (session.get("input_audio_sampling_rate") or 24000) / 500
     total = 0.0
-    for part in item.get("content") or ():
+    content: Iterable[_Json] = item.get("content") or ()
+    for part in content:
         if isinstance(part, Mapping) and part.get("type") == "input_audio":
             audio = part.get("audio")
             if isinstance(audio, str) and audio:
@@ -154,7 +159,7 @@ def _audio_ms(item: Mapping[str, Any], session: Mapping[str, Any]) -> float:
     return total
 
 
-def _flatten(value: Any) -> list[str]:
+def _flatten(value: _Json) -> list[str]:
     if isinstance(value, Mapping):
         return [text for v in value.values() for text in _flatten(v)]
     if isinstance(value, (list, tuple)):
@@ -169,14 +174,14 @@ def _flatten(value: Any) -> list[str]:
 def describe_output(output: str) -> str:
     """The values of a function output, joined: ``'{"sky": "sunny", "temp": "72F"}'`` -> ``"sunny, 72F"``."""
     try:
-        value = json.loads(output)
+        value: _Json = json.loads(output)
     except ValueError:
         return output.strip()
     return ", ".join(_flatten(value)) if isinstance(value, (Mapping, list)) else str(value)
 
 
 def _function_tools(session: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    tools = session.get("tools") or ()
+    tools: Iterable[_Json] = session.get("tools") or ()
     return [t for t in tools if isinstance(t, Mapping) and t.get("type") == "function" and t.get("name")]
 
 
@@ -200,7 +205,7 @@ def _place(text: str) -> str | None:
 
 
 def _schema_types(schema: Mapping[str, Any]) -> set[str]:
-    kind = schema.get("type")
+    kind: _Json = schema.get("type")
     if isinstance(kind, str):
         return {kind}
     if isinstance(kind, list):
@@ -211,7 +216,7 @@ def _schema_types(schema: Mapping[str, Any]) -> set[str]:
 def _fill_argument(name: str, schema: Mapping[str, Any], text: str, required: bool) -> Any:
     kinds = _schema_types(schema)
     lname = name.lower()
-    enum = schema.get("enum")
+    enum: _Json = schema.get("enum")
     if isinstance(enum, list) and enum:
         lowered = text.lower()
         for option in enum:
@@ -247,18 +252,21 @@ def build_arguments(tool: Mapping[str, Any], text: str) -> dict[str, Any]:
     ``text``, ...) get the whole utterance; numbers take the first number mentioned; enums the
     option mentioned. Required properties always get a value.
     """
-    params = tool.get("parameters")
+    params: _Json = tool.get("parameters")
     if not isinstance(params, Mapping):
         return {}
-    properties = params.get("properties")
+    properties: _Json = params.get("properties")
     if not isinstance(properties, Mapping):
         return {}
-    required = params.get("required")
-    required_names = set(required) if isinstance(required, list) else set()
+    required: _Json = params.get("required")
+    required_names: set[Any] = set(required) if isinstance(required, list) else set()
     args: dict[str, Any] = {}
     for name, schema in properties.items():
         value = _fill_argument(
-            str(name), schema if isinstance(schema, Mapping) else {}, text, name in required_names
+            str(name),
+            cast("Mapping[str, Any]", schema) if isinstance(schema, Mapping) else {},
+            text,
+            name in required_names,
         )
         if value is not None:
             args[str(name)] = value
@@ -310,7 +318,7 @@ class DefaultResponder:
 
     @staticmethod
     def _tool_call(text: str, session: Mapping[str, Any]) -> FunctionCallReply | None:
-        choice = session.get("tool_choice", "auto")
+        choice: _Json = session.get("tool_choice", "auto")
         if choice == "none":
             return None
         tools = _function_tools(session)

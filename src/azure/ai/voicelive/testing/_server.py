@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any
@@ -66,7 +66,7 @@ class Faults:
     reject_status: int | None = None
     reject_body: str | bytes | Mapping[str, Any] | None = None
     retry_after: float | None = None
-    reject_headers: Mapping[str, str] = field(default_factory=dict)
+    reject_headers: Mapping[str, str] = field(default_factory=dict[str, str])
 
     def __post_init__(self) -> None:
         for name in ("close_after", "drop_after", "malformed_after", "non_object_after", "binary_after"):
@@ -158,7 +158,7 @@ class _Connection:
                 self._wake.set()
 
     @contextlib.contextmanager
-    def _guard(self) -> Iterator[None]:
+    def _guard(self) -> Generator[None, None, None]:
         """A vanished client ends a task quietly; a failure of the fake closes with 1011."""
         try:
             yield

@@ -14,9 +14,9 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from ..audio import alaw_decode, base64_to_pcm16, pcm16_to_base64, ulaw_decode
 from ._responder import (
@@ -30,6 +30,9 @@ from ._responder import (
 )
 from ._vad import FRAME_MS, EnergyVad, VadEvent
 from ._voice import OUTPUT_FORMATS, bytes_per_ms, split_words, synthesize
+
+if TYPE_CHECKING:
+    from ..models._base import _Json
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -256,7 +259,7 @@ def _item_text(item: Mapping[str, Any]) -> str:
         return f"{item.get('name', '')}{item.get('arguments', '')}"
     if kind == "function_call_output":
         return str(item.get("output", ""))
-    texts = []
+    texts: list[str] = []
     for part in item.get("content") or ():
         value = part.get("text") if "text" in part else part.get("transcript")
         if isinstance(value, str):
@@ -298,7 +301,7 @@ class _Response:
     config: dict[str, Any]
     context: list[dict[str, Any]]
     in_conversation: bool
-    items: list[dict[str, Any]] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     gen: Iterator[tuple[float, Event]] | None = None
     next: tuple[float, Event] | None = None
     started_at: float = 0.0
@@ -463,6 +466,7 @@ class Simulator:
             got = "array" if isinstance(event, list) else "null" if event is None else type(event).__name__
             reject = _Reject("invalid_event", f"A client event must be a JSON object, got {got}.")
             return [self._error(reject, None)]
+        event = cast("dict[str, Any]", event)  # a JSON object
         if self._received is not None:
             self._received.append(event)
         client_id = event.get("event_id")
@@ -580,7 +584,7 @@ class Simulator:
         return json.loads(json.dumps(self.session))  # type: ignore[no-any-return]
 
     def _on_session_update(self, event: dict[str, Any]) -> list[Event]:
-        update = event.get("session")
+        update: _Json = event.get("session")
         if update is None:
             _missing("session")
         if not isinstance(update, dict):
@@ -602,7 +606,7 @@ class Simulator:
         self._configure_audio()
         return [self._event("session.updated", session=self._session_copy())]
 
-    def _validate_voice(self, value: object, param: str) -> Any:
+    def _validate_voice(self, value: _Json, param: str) -> Any:
         name: Any
         kind: Any
         if isinstance(value, str):
@@ -700,7 +704,7 @@ class Simulator:
         for change in vad.feed(raw if self._in_decode is None else self._in_decode(raw)):
             out += self._on_speech_start(change) if change.kind == "start" else self._on_speech_stop(change)
         if not vad.speaking:
-            td = self.session.get("turn_detection") or {}
+            td: dict[str, Any] = self.session.get("turn_detection") or {}
             keep_ms = vad.prefix_padding_ms + (td.get("speech_duration_ms") or 0) + 2 * FRAME_MS
             self._trim_buffer(self._audio_end_ms - keep_ms)
         return out
@@ -721,7 +725,7 @@ class Simulator:
         self._speech_item = item_id
         self._speech_start_ms = change.ms
         out = [self._event("input_audio_buffer.speech_started", audio_start_ms=change.ms, item_id=item_id)]
-        td = self.session.get("turn_detection") or {}
+        td: dict[str, Any] = self.session.get("turn_detection") or {}
         if self._response is not None and td.get("interrupt_response", True) is not False:
             out += self._cancel("turn_detected")
         return out
@@ -736,7 +740,7 @@ class Simulator:
         del self._buffer[:end]
         self._buffer_start_ms += end / self._in_bytes_per_ms
         out += self._commit_audio(audio, item_id)
-        td = self.session.get("turn_detection") or {}
+        td: dict[str, Any] = self.session.get("turn_detection") or {}
         if td.get("create_response", True) is not False and self._response is None:
             out += self._start_response({}, None)
         return out
@@ -878,7 +882,7 @@ class Simulator:
         self.conversation.insert(index, item)
         self._items[item["id"]] = item
 
-    def _normalize_item(self, raw: object, param: str) -> dict[str, Any]:
+    def _normalize_item(self, raw: _Json, param: str) -> dict[str, Any]:
         if not isinstance(raw, dict):
             _reject_type(param, "an object", raw)
         kind = _get_str(raw, "type", f"{param}.type")
@@ -897,7 +901,7 @@ class Simulator:
                 _invalid(
                     f"{param}.role", f"Invalid value: '{role}'. Supported roles are: user, assistant, system."
                 )
-            content = raw.get("content")
+            content: _Json = raw.get("content")
             if content is None:
                 _missing(f"{param}.content")
             if not isinstance(content, list):
@@ -925,7 +929,7 @@ class Simulator:
         )
 
     @staticmethod
-    def _normalize_part(raw: object, param: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+    def _normalize_part(raw: _Json, param: str, allowed: tuple[str, ...]) -> dict[str, Any]:
         if not isinstance(raw, dict):
             _reject_type(param, "an object", raw)
         kind = _get_str(raw, "type", f"{param}.type")
@@ -954,7 +958,7 @@ class Simulator:
             part["detail"] = _get_str(raw, "detail", f"{param}.detail")
         return part
 
-    def _create_item(self, raw: object, previous_item_id: object, param: str = "item") -> list[Event]:
+    def _create_item(self, raw: _Json, previous_item_id: object, param: str = "item") -> list[Event]:
         if previous_item_id is not None and not isinstance(previous_item_id, str):
             _reject_type("previous_item_id", "a string", previous_item_id)
         item = self._normalize_item(raw, param)
@@ -1036,7 +1040,7 @@ class Simulator:
     # --- responses -------------------------------------------------------------------------------
 
     def _on_response_create(self, event: dict[str, Any]) -> list[Event]:
-        params = event.get("response")
+        params: _Json = event.get("response")
         if params is None:
             params = {}
         if not isinstance(params, dict):
@@ -1099,14 +1103,14 @@ class Simulator:
         if mode not in ("auto", "none"):
             _invalid("response.conversation", f"Invalid value: '{mode}'. Supported values are: auto, none.")
         in_conversation = mode == "auto"
-        given = params.get("input_items", params.get("input"))
+        given: _Json = params.get("input_items", params.get("input"))
         if given is not None:
             if not isinstance(given, list):
                 _reject_type("response.input_items", "an array", given)
             context = [self._normalize_item(raw, f"response.input_items[{i}]") for i, raw in enumerate(given)]
         else:
             context = list(self.conversation) if in_conversation else []
-        appended = params.get("append_input_items")
+        appended: _Json = params.get("append_input_items")
         if appended is not None:
             if not isinstance(appended, list):
                 _reject_type("response.append_input_items", "an array", appended)
@@ -1347,7 +1351,7 @@ class Simulator:
 
     def _discard(self, r: _Response) -> None:
         if r.gen is not None and hasattr(r.gen, "close"):
-            r.gen.close()
+            cast("Generator[Any, Any, Any]", r.gen).close()  # the steps are generators
         r.gen = r.next = None
         if r.pending is not None and not r.pending_taken:
             awaitable = r.pending.awaitable
@@ -1448,13 +1452,13 @@ def _check_str(sim: Simulator, value: Any, param: str) -> str:
     return value
 
 
-def _check_object(sim: Simulator, value: Any, param: str) -> dict[str, Any]:
+def _check_object(sim: Simulator, value: _Json, param: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         _reject_type(param, "an object", value)
     return dict(value)
 
 
-def _check_str_list(sim: Simulator, value: Any, param: str) -> list[str]:
+def _check_str_list(sim: Simulator, value: _Json, param: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         _reject_type(param, "an array of strings", value)
     return list(value)
@@ -1497,7 +1501,7 @@ def _check_rate(sim: Simulator, value: Any, param: str) -> int:
     return value
 
 
-def _check_turn_detection(sim: Simulator, value: Any, param: str) -> dict[str, Any]:
+def _check_turn_detection(sim: Simulator, value: _Json, param: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         _reject_type(param, "an object or null", value)
     kind = value.get("type")
@@ -1523,7 +1527,7 @@ def _check_turn_detection(sim: Simulator, value: Any, param: str) -> dict[str, A
     return merged
 
 
-def _check_transcription(sim: Simulator, value: Any, param: str) -> dict[str, Any]:
+def _check_transcription(sim: Simulator, value: _Json, param: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         _reject_type(param, "an object or null", value)
     model = value.get("model")
@@ -1534,10 +1538,11 @@ def _check_transcription(sim: Simulator, value: Any, param: str) -> dict[str, An
     return dict(value)
 
 
-def _check_tools(sim: Simulator, value: Any, param: str) -> list[dict[str, Any]]:
+def _check_tools(sim: Simulator, value: _Json, param: str) -> list[dict[str, Any]]:
     if not isinstance(value, list):
         _reject_type(param, "an array", value)
-    tools = []
+    tools: list[dict[str, Any]] = []
+    tool: _Json
     for i, tool in enumerate(value):
         sub = f"{param}[{i}]"
         if not isinstance(tool, dict):
@@ -1560,7 +1565,7 @@ def _check_tools(sim: Simulator, value: Any, param: str) -> list[dict[str, Any]]
     return tools
 
 
-def _check_tool_choice(sim: Simulator, value: Any, param: str) -> Any:
+def _check_tool_choice(sim: Simulator, value: _Json, param: str) -> Any:
     if isinstance(value, str):
         if value not in _TOOL_CHOICES:
             _invalid(param, f"Invalid value: '{value}'. Supported values are: auto, none, required.")
@@ -1584,7 +1589,7 @@ def _check_max_tokens(sim: Simulator, value: Any, param: str) -> int | str:
     return value
 
 
-def _check_metadata(sim: Simulator, value: Any, param: str) -> dict[str, str]:
+def _check_metadata(sim: Simulator, value: _Json, param: str) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         _reject_type(param, "an object of strings", value)
     return dict(value)
@@ -1592,10 +1597,6 @@ def _check_metadata(sim: Simulator, value: Any, param: str) -> dict[str, str]:
 
 def _check_bool_field(sim: Simulator, value: Any, param: str) -> bool:
     return _check_bool(value, param)
-
-
-def _check_any(sim: Simulator, value: Any, param: str) -> Any:
-    return value
 
 
 _SESSION_FIELDS: dict[str, _Check] = {
