@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Optional, Protocol
 
-from ..audio._formats import duration_ms
-
 if TYPE_CHECKING:
     from ..models._base import _Json
     from ._connection import VoiceLiveConnection
@@ -80,6 +78,8 @@ class BargeInHandler:
 
     def received_ms(self, item_id: str) -> float:
         """Milliseconds of audio received for an assistant item."""
+        from ..audio._formats import duration_ms  # imported here: `import ...aio` stays cheap
+
         return duration_ms(self._received.get(item_id, 0), self._format)
 
     async def handle(self, event: Any) -> bool:
@@ -120,8 +120,10 @@ class BargeInHandler:
             acted = True
         self._response_active = False
         if self._player is not None:
-            self._player.clear()
-            acted = True
+            dropped = self._player.clear()
+            # Only an interruption when something was playing or queued (not at a first turn).
+            if was_active or (isinstance(dropped, (int, float)) and dropped > 0):
+                acted = True
         item = self._item
         if (
             self._truncate

@@ -224,8 +224,9 @@ def connect(
     :keyword connection_options: :class:`WebsocketConnectionOptions`.
     :keyword credential_scopes: token scopes (default ``https://ai.azure.com/.default``); a str
         is one scope.
-    :keyword connector: (extension) an ``aiohttp.BaseConnector`` to use; it is not closed.
-    :keyword trust_env: (extension) let aiohttp read proxy settings from the environment.
+
+    Extensions, through ``**kwargs``: ``connector=`` (an ``aiohttp.BaseConnector`` to use; it is
+    not closed) and ``trust_env=`` (let aiohttp read proxy settings from the environment).
 
     Raises, at call time: ``TypeError`` for an unsupported credential, unknown keyword or
     option; ``ValueError`` for an invalid endpoint, option value or agent/model combination.
@@ -477,21 +478,28 @@ async def _credential_headers(plan: _Plan) -> tuple[dict[str, str], str]:
 
 
 class _HandshakeWatch:
-    """Per-handshake aiohttp trace hooks: refuse redirects, keep a failed upgrade's error text."""
+    """What the shared trace hooks learn about one handshake: a failed upgrade's error text."""
 
     __slots__ = ("error_text",)
 
     def __init__(self) -> None:
         self.error_text: str | None = None
 
-    def trace_config(self) -> aiohttp.TraceConfig:
-        config = aiohttp.TraceConfig()
-        config.on_request_redirect.append(self._on_redirect)
-        config.on_request_end.append(self._on_end)
-        return config
 
-    async def _on_redirect(
-        self, session: aiohttp.ClientSession, context: Any, params: aiohttp.TraceRequestRedirectParams
+#: The handshakes in progress, by their session: the trace hooks are shared by every connection
+#: (one TraceConfig per process instead of one per connection: ~2.5 KB less per connection).
+_WATCHES: dict[int, _HandshakeWatch] = {}
+#: No total/read timeout on the session: the handshake is bounded by ``handshake_timeout`` and
+#: an open WebSocket by its heartbeat.
+_NO_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=None, sock_read=None)
+
+
+class _HandshakeHooks:
+    """aiohttp trace hooks installed on every SDK session: refuse redirects, keep error bodies."""
+
+    @staticmethod
+    async def on_redirect(
+        session: aiohttp.ClientSession, context: Any, params: aiohttp.TraceRequestRedirectParams
     ) -> None:
         # Raised before aiohttp follows the redirect: the target never sees a request.
         response = params.response
@@ -504,11 +512,13 @@ class _HandshakeWatch:
             status_code=response.status,
         )
 
-    async def _on_end(
-        self, session: aiohttp.ClientSession, context: Any, params: aiohttp.TraceRequestEndParams
+    @staticmethod
+    async def on_end(
+        session: aiohttp.ClientSession, context: Any, params: aiohttp.TraceRequestEndParams
     ) -> None:
         response = params.response
-        if response.status == 101:
+        watch = _WATCHES.get(id(session))
+        if response.status == 101 or watch is None:
             return
         length = response.content_length
         if length is None or length > _MAX_ERROR_BODY:
@@ -517,7 +527,13 @@ class _HandshakeWatch:
             body = await response.read()
         except Exception:  # the error body is a nicety; the status still tells the story
             return
-        self.error_text = _service_error_text(body)
+        watch.error_text = _service_error_text(body)
+
+
+_TRACE_CONFIG = aiohttp.TraceConfig()
+_TRACE_CONFIG.on_request_redirect.append(_HandshakeHooks.on_redirect)
+_TRACE_CONFIG.on_request_end.append(_HandshakeHooks.on_end)
+_TRACE_CONFIG.freeze()
 
 
 def _service_error_text(body: bytes) -> str | None:
@@ -546,12 +562,14 @@ async def _handshake(
     watch = _HandshakeWatch()
     # Looked up at call time so tests (and users) can substitute aiohttp.ClientSession.
     session = aiohttp.ClientSession(
-        trace_configs=[watch.trace_config()],
-        timeout=aiohttp.ClientTimeout(total=None, sock_connect=None, sock_read=None),
+        trace_configs=[_TRACE_CONFIG],
+        timeout=_NO_TIMEOUT,
+        cookie_jar=aiohttp.DummyCookieJar(),  # a WebSocket upgrade needs no cookies (~1 KB less)
         connector=plan.connector,
         connector_owner=plan.connector is None,
         trust_env=plan.trust_env,
     )
+    _WATCHES[id(session)] = watch
 
     async def upgrade() -> aiohttp.ClientWebSocketResponse[bool]:
         return await session.ws_connect(url, headers=headers, **plan.ws_kwargs)
@@ -568,6 +586,8 @@ async def _handshake(
         if error is None or error is exc:
             raise
         raise error from exc
+    finally:
+        _WATCHES.pop(id(session), None)
     return session, ws
 
 
