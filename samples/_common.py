@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +55,7 @@ def voice_config(name: str) -> Any:
 
 
 @contextlib.asynccontextmanager
-async def target(args: argparse.Namespace, **server_options: Any) -> AsyncIterator[Target]:
+async def target(args: argparse.Namespace, **server_options: Any) -> AsyncGenerator[Target, None]:
     """Yield the connection target: Azure when configured, otherwise an in-process fake server."""
     if args.endpoint:
         if args.api_key:

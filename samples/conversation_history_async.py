@@ -63,7 +63,8 @@ async def expect(conn: VoiceLiveConnection, kind: type[E], timeout: float = 30.0
 
 def text_of(item: Any) -> str:
     """The text of a message item's content parts."""
-    return " ".join(part.get("text") or part.get("transcript") or "" for part in item.get("content") or [])
+    parts: list[Any] = item.get("content") or []
+    return " ".join(str(part.get("text") or part.get("transcript") or "") for part in parts)
 
 
 async def add(conn: VoiceLiveConnection, item: Any, previous_item_id: str | None = None) -> str:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
+from typing import Any
 
 from _common import parser, target, voice_config
 
@@ -105,7 +106,8 @@ async def follow(conn: VoiceLiveConnection, player: VirtualPlayer, barge_in: Bar
         await conn.conversation.item.retrieve(item_id=item_id)
         async for event in conn:
             if isinstance(event, ServerEventConversationItemRetrieved) and event.item is not None:
-                transcript = (event.item.get("content") or [{}])[0].get("transcript")
+                parts: list[Any] = event.item.get("content") or [{}]
+                transcript: Any = parts[0].get("transcript")
                 print(f"[the assistant's item now reads: {transcript!r}]")
                 break
 

@@ -69,6 +69,7 @@ async def commit(conn: VoiceLiveConnection) -> bool:
         await next_of(conn, ServerEventInputAudioBufferCleared)
         print("input buffer cleared; the session goes on")
         return False
+    assert isinstance(event, ServerEventInputAudioBufferCommitted)
     print(f"committed as item {event.item_id}")
     return True
 

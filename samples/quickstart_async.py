@@ -38,7 +38,7 @@ RATE = 24_000
 
 async def stream_reply(conn: VoiceLiveConnection, audio: bytearray) -> str:
     """Print the assistant's transcript as it streams; collect its audio; return the transcript."""
-    transcript = []
+    transcript: list[str] = []
     async for event in conn:
         if isinstance(event, ServerEventConversationItemInputAudioTranscriptionCompleted):
             print(f"you (transcribed): {event.transcript}")

@@ -112,6 +112,8 @@ async def answer(conn: VoiceLiveConnection, question: str) -> str:
                 called = False
                 text.clear()
                 await conn.response.create()  # let the model answer with the tool's output
+            case _:
+                pass  # other events: not needed here
     raise RuntimeError("the connection closed before the answer was complete")
 
 

@@ -38,7 +38,7 @@ async def ask(conn: VoiceLiveConnection, prompt: str) -> str:
     await conn.conversation.item.create(item=UserMessageItem(content=[InputTextContentPart(text=prompt)]))
     await conn.response.create()
     print("assistant: ", end="", flush=True)
-    answer = []
+    answer: list[str] = []
     async for event in conn:
         if isinstance(event, ServerEventResponseTextDelta):
             answer.append(event.delta)
