@@ -362,7 +362,49 @@ class Microphone:
         self.close()
 
 
-class AudioPlayer:
+class _BufferedPlayer:
+    """What every player shares: a :class:`PlaybackBuffer` and its accounting."""
+
+    _buffer: PlaybackBuffer
+
+    @property
+    def buffer(self) -> PlaybackBuffer:
+        """The underlying :class:`PlaybackBuffer`."""
+        return self._buffer
+
+    @property
+    def sample_rate(self) -> int:
+        """Playback sample rate in Hz."""
+        return self._buffer.sample_rate
+
+    @property
+    def played_ms(self) -> float:
+        """Milliseconds played (handed to the sound card) since creation or ``buffer.reset_played()``."""
+        return self._buffer.played_ms
+
+    @property
+    def queued_ms(self) -> float:
+        """Milliseconds written but not played yet."""
+        return self._buffer.queued_ms
+
+    def played_ms_for(self, item_id: str) -> float:
+        """Milliseconds of the audio written with ``item_id`` that were played."""
+        return self._buffer.played_ms_for(item_id)
+
+    def write(self, pcm16: BytesLike, *, item_id: Optional[str] = None) -> None:
+        """Queue audio for playback (never blocks).
+
+        Raises:
+            ValueError: if ``pcm16`` has an odd number of bytes.
+        """
+        self._buffer.write(pcm16, item_id=item_id)
+
+    def clear(self) -> float:
+        """Drop all queued audio (barge-in) and return how many milliseconds were dropped."""
+        return self._buffer.clear() * 1000.0 / (2 * self._buffer.sample_rate)
+
+
+class AudioPlayer(_BufferedPlayer):
     """Play mono PCM16 through an output device, keeping count of what was actually played.
 
     :meth:`write` queues audio without blocking; the device callback pulls from a
@@ -396,45 +438,9 @@ class AudioPlayer:
         self._status_errors = 0
 
     @property
-    def buffer(self) -> PlaybackBuffer:
-        """The underlying :class:`PlaybackBuffer`."""
-        return self._buffer
-
-    @property
-    def sample_rate(self) -> int:
-        """Playback sample rate in Hz."""
-        return self._buffer.sample_rate
-
-    @property
-    def played_ms(self) -> float:
-        """Milliseconds handed to the sound card since creation (or ``buffer.reset_played()``)."""
-        return self._buffer.played_ms
-
-    @property
-    def queued_ms(self) -> float:
-        """Milliseconds written but not yet handed to the sound card."""
-        return self._buffer.queued_ms
-
-    @property
     def status_errors(self) -> int:
         """Callbacks in which the audio driver reported a problem (e.g. output underflow)."""
         return self._status_errors
-
-    def played_ms_for(self, item_id: str) -> float:
-        """Milliseconds of the audio written with ``item_id`` that were handed to the sound card."""
-        return self._buffer.played_ms_for(item_id)
-
-    def write(self, pcm16: BytesLike, *, item_id: Optional[str] = None) -> None:
-        """Queue audio for playback (never blocks).
-
-        Raises:
-            ValueError: if ``pcm16`` has an odd number of bytes.
-        """
-        self._buffer.write(pcm16, item_id=item_id)
-
-    def clear(self) -> float:
-        """Drop all queued audio (barge-in) and return how many milliseconds were dropped."""
-        return self._buffer.clear() * 1000.0 / (2 * self._buffer.sample_rate)
 
     def start(self) -> None:
         """Open and start the output stream (idempotent).

@@ -11,13 +11,12 @@ import contextlib
 from types import TracebackType
 from typing import Optional
 
-from ._devices import PlaybackBuffer
-from ._pcm import BytesLike
+from ._devices import PlaybackBuffer, _BufferedPlayer
 
 __all__ = ["VirtualPlayer"]
 
 
-class VirtualPlayer:
+class VirtualPlayer(_BufferedPlayer):
     """Plays PCM16 at real-time speed into nothing (or into :attr:`played_audio`).
 
     Same bookkeeping as :class:`AudioPlayer` (``write``, ``clear``, ``played_ms``,
@@ -35,33 +34,6 @@ class VirtualPlayer:
         self._record = record
         self.played_audio = bytearray()
         self._task: Optional[asyncio.Task[None]] = None
-
-    @property
-    def buffer(self) -> PlaybackBuffer:
-        """The underlying :class:`PlaybackBuffer`."""
-        return self._buffer
-
-    @property
-    def played_ms(self) -> float:
-        """Milliseconds played so far."""
-        return self._buffer.played_ms
-
-    @property
-    def queued_ms(self) -> float:
-        """Milliseconds waiting to be played."""
-        return self._buffer.queued_ms
-
-    def played_ms_for(self, item_id: str) -> float:
-        """Milliseconds of the audio tagged ``item_id`` played so far."""
-        return self._buffer.played_ms_for(item_id)
-
-    def write(self, pcm16: BytesLike, *, item_id: Optional[str] = None) -> None:
-        """Queue audio for playback (never blocks)."""
-        self._buffer.write(pcm16, item_id=item_id)
-
-    def clear(self) -> float:
-        """Drop the queued audio; return how many milliseconds were dropped."""
-        return self._buffer.clear() * 1000.0 / (2 * self._buffer.sample_rate)
 
     def start(self) -> None:
         """Start the playback clock (idempotent); needs a running event loop."""
