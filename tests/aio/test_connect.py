@@ -410,7 +410,7 @@ async def test_default_ws_options(server: ScriptedServer, sessions: SessionRecor
     [call] = sessions.ws_connect_calls
     assert call["compress"] == 0
     assert call["heartbeat"] == 30.0
-    assert call["max_msg_size"] == 4 * 1024 * 1024
+    assert call["max_msg_size"] == 4 * 1024 * 1024 + 1  # aiohttp refuses a payload >= its limit
     assert call["autoclose"] is True and call["autoping"] is True
     assert_ws_timeout(call, receive=None, close=10.0)
 
@@ -430,7 +430,7 @@ async def test_every_option_is_mapped(server: ScriptedServer, sessions: SessionR
     await open_and_close(endpoint=server.url, credential=key(), connection_options=options)
     [call] = sessions.ws_connect_calls
     assert call["compress"] == 12
-    assert call["max_msg_size"] == 1234
+    assert call["max_msg_size"] == 1235  # inclusive limit: aiohttp refuses >= its own
     assert call["heartbeat"] == 5.0
     assert call["autoclose"] is False and call["autoping"] is False
     assert_ws_timeout(call, receive=2.0, close=3.0)

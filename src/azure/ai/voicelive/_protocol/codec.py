@@ -75,7 +75,7 @@ def encode_client_event(event: ClientEvent | Mapping[str, Any] | Any) -> str:
         data = _to_wire(event)
     try:
         return _dumps(data)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         try:
             # Nested models, enums or bytes inside a plain dict: convert, then retry once.
             return _dumps(_to_wire(data))

@@ -338,7 +338,8 @@ def _resolve_options(options: Mapping[str, Any] | None) -> tuple[dict[str, Any],
         raise ValueError("connection_options['handshake_timeout'] must be > 0 (or None to wait forever)")
     ws_kwargs: dict[str, Any] = {
         "compress": compress,
-        "max_msg_size": max_msg_size,
+        # aiohttp refuses a payload >= its limit; max_msg_size is the largest message accepted.
+        "max_msg_size": max_msg_size + 1 if max_msg_size else 0,
         "heartbeat": heartbeat,
         "autoclose": _flag(options, "autoclose"),
         "autoping": _flag(options, "autoping"),
@@ -730,6 +731,8 @@ def _redact_request_info(exc: aiohttp.ClientResponseError) -> None:
         info = exc.request_info
         redacted = CIMultiDictProxy(CIMultiDict(redact_headers(info.headers)))
         exc.request_info = type(info)(info.url, info.method, redacted, info.real_url)
+        # ClientResponseError keeps its own reference in args: (request_info, history).
+        exc.args = (exc.request_info, *exc.args[1:])
     except Exception:  # pragma: no cover - defensive: aiohttp internals differ across versions
         pass
 

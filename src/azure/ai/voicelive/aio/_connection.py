@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import aiohttp
@@ -81,6 +81,8 @@ class VoiceLiveConnection:
         # so concurrent sends cannot interleave; with it (older aiohttp compresses in an
         # executor) a lock keeps frames whole and in order.
         self._send_lock: asyncio.Lock | None = asyncio.Lock() if getattr(ws, "compress", 0) else None
+        writer = getattr(ws, "_writer", None)
+        self._transport: asyncio.WriteTransport | None = getattr(writer, "transport", None)
         # (code, reason, local): how the connection ended, once it has.
         self._ended: tuple[int, str, bool] | None = None
         self._close_done: asyncio.Future[None] | None = None
@@ -143,10 +145,10 @@ class VoiceLiveConnection:
             raise self._closed_error()
         try:
             if self._send_lock is None:
-                await self._ws.send_str(text)
+                await self._write(text)
             else:
                 async with self._send_lock:
-                    await self._ws.send_str(text)
+                    await self._write(text)
         except ConnectionResetError as exc:  # aiohttp: "Cannot write to closing transport"
             # Not recorded as the end: frames already received stay readable, and recv()
             # reports the real close code once it reaches the end of the stream.
@@ -162,6 +164,20 @@ class VoiceLiveConnection:
                 len(text),
                 f" event_id={event_id}" if event_id is not None else "",
             )
+
+    def _write(self, text: str) -> Awaitable[None]:
+        """``ws.send_str(text)``, shielded when the write may have to wait for the socket.
+
+        aiohttp's senders share one drain future while the write buffer is full: a caller's
+        cancellation must not reach it (it would cancel every other sender). Shielding costs a
+        task, so it is used only above the transport's low-water mark.
+        """
+        transport = self._transport
+        if transport is not None and (
+            transport.get_write_buffer_size() + len(text) > transport.get_write_buffer_limits()[0]
+        ):
+            return asyncio.shield(self._ws.send_str(text))
+        return self._ws.send_str(text)
 
     # ------------------------------------------------------------------ recv
     async def recv(self) -> ServerEvent:
@@ -225,6 +241,13 @@ class VoiceLiveConnection:
                 # cancellation while waiting here leaves it for the next call.
                 msg = await receive()
                 kind = msg.type
+                if kind is _CLOSED:
+                    # After a heartbeat timeout aiohttp's receive() reports CLOSED at once,
+                    # without returning the messages that arrived before: take them first.
+                    reader = getattr(self._ws, "_reader", None)
+                    if reader is not None and getattr(reader, "_buffer", None):
+                        msg = await reader.read()
+                        kind = msg.type
                 if kind is _TEXT or kind is _BINARY:
                     return msg
                 if kind is _CLOSE or kind is _CLOSING or kind is _CLOSED or kind is _ERROR:
@@ -246,7 +269,7 @@ class VoiceLiveConnection:
             exc = msg.data
             if isinstance(exc, aiohttp.WebSocketError):
                 # Protocol violations detected locally, e.g. 1009 message too big, 1007 bad UTF-8.
-                self._ended = (exc.code, str(exc), False)
+                self._ended = (int(exc.code), str(exc), False)
             elif isinstance(exc, asyncio.TimeoutError):  # aiohttp >= 3.10: ServerTimeoutError
                 self._ended = (_ABNORMAL, _heartbeat_reason(exc), False)
             else:
