@@ -17,11 +17,17 @@ _LOGGER = logging.getLogger("azure.ai.voicelive.aio")
 class PlayerLike(Protocol):
     """What :class:`BargeInHandler` needs from an audio player (``AudioPlayer``, ``VirtualPlayer``)."""
 
-    def write(self, pcm16: bytes, *, item_id: Optional[str] = None) -> None: ...
+    def write(self, pcm16: bytes, *, item_id: Optional[str] = None) -> None:
+        """Queue audio for playback, tagged with the conversation item it belongs to."""
+        ...
 
-    def clear(self) -> Any: ...
+    def clear(self) -> Any:
+        """Drop the queued audio (returning how much, in any unit, or ``None``)."""
+        ...
 
-    def played_ms_for(self, item_id: str) -> float: ...
+    def played_ms_for(self, item_id: str) -> float:
+        """Milliseconds of ``item_id``'s audio actually played."""
+        ...
 
 
 class BargeInHandler:
