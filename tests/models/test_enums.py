@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,11 @@ def test_every_enum_member(cls: type[enum.Enum]) -> None:
     probes = SPEC_ENUMS[cls.__name__]["behaviour_probes"]
     first = next(iter(cls))
     assert str(first) == probes["str()"] == f"{cls.__name__}.{first.name}"
-    assert format(first) == probes["format()"]
-    assert f"{first}" == probes["format()"]
+    if sys.version_info >= (3, 11):  # the spec was captured on 3.11; 3.10 formats str enums as the value
+        assert format(first) == probes["format()"]
+        assert f"{first}" == probes["format()"]
+    else:
+        assert format(first) == first.value
     for member in cls:
         value = member.value
         assert type(value) is str

@@ -253,8 +253,8 @@ def test_deep_nesting(depth: int, shape: str, as_bytes: bool) -> None:
     else:
         text = '{"type":"x","v":' + '[{"k":' * depth + "null" + "}]" * depth + "}"
     ev = check_decode(text.encode() if as_bytes else text)
-    if depth >= 3000:
-        assert ev is None  # RecursionError inside json.loads becomes InvalidFrameError
+    # How deep json.loads goes before RecursionError (then InvalidFrameError) depends on the
+    # Python version (3.12+ allows far deeper nesting); check_decode asserts the contract.
     if shape == "array":
         assert ev is None  # never an object
     if ev is not None:
