@@ -129,6 +129,11 @@ def test_default_responder_replies() -> None:
     r = DefaultResponder()
     assert r([user("Hi")], SESSION) == TextReply('You said: "Hi".')
     assert r([user(audio_ms=1500)], SESSION) == TextReply("I heard 1.5 s of audio.")
+    # The default transcriber's description is not words: the reply says what was heard.
+    assert r([user("[2.8 s of audio]")], SESSION) == TextReply("I heard 2.8 s of audio.")
+    assert r([user("[2.8 s of audio] said twice")], SESSION) == TextReply(
+        'You said: "[2.8 s of audio] said twice".'
+    )
     assert r([], SESSION) == TextReply("Hello! How can I help you today?")
     system = {"type": "message", "role": "system", "content": [{"type": "input_text", "text": "rules"}]}
     assert r([user("Hi"), system], SESSION) == TextReply('You said: "Hi".')

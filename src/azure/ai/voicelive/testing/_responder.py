@@ -91,6 +91,10 @@ def describe_duration(ms: float) -> str:
     return f"{ms / 1000:.1f} s"
 
 
+#: What :func:`default_transcriber` writes, e.g. ``[1.2 s of audio]``.
+_DESCRIBED_AUDIO = re.compile(r"\[(\d+(?:\.\d+)? s) of audio\]")
+
+
 def default_transcriber(pcm16: bytes, sample_rate: int) -> str:
     """The default transcriber: describes the audio instead of recognising it, e.g. ``"[1.2 s of audio]"``."""
     return f"[{describe_duration(len(pcm16) / 2 / sample_rate * 1000)} of audio]"
@@ -285,7 +289,8 @@ class DefaultResponder:
       calls ``get_weather`` with ``{"location": "Seattle"}``); ``tool_choice`` ``"required"`` or
       ``{"type": "function", "name": ...}`` forces a call;
     * otherwise answers ``You said: "<text>".`` with the newest user text (typed text or audio
-      transcript); ``I heard 1.2 s of audio.`` for audio without a transcript; and
+      transcript); ``I heard 1.2 s of audio.`` for audio without a transcript (or with the
+      default transcriber's ``[1.2 s of audio]`` description); and
       ``Hello! How can I help you today?`` when there is no user message.
 
     Instructions are accepted and ignored.
@@ -306,6 +311,9 @@ class DefaultResponder:
             call = self._tool_call(text, session)
             if call is not None:
                 return call
+            heard = _DESCRIBED_AUDIO.fullmatch(text)
+            if heard:  # the default transcriber's description, not words: say what was heard
+                return TextReply(f"I heard {heard.group(1)} of audio.")
             if text:
                 return TextReply(f'You said: "{text}".')
             return TextReply(f"I heard {describe_duration(_audio_ms(newest, session))} of audio.")
