@@ -397,6 +397,34 @@ async def test_user_connector_is_not_closed(server: ScriptedServer, sessions: Se
         await connector.close()
 
 
+async def test_connections_of_a_loop_share_one_connector_closed_with_the_last(
+    server: ScriptedServer, sessions: SessionRecorder
+) -> None:
+    first = connect(endpoint=server.url, credential=key(), model="m")
+    second = connect(endpoint=server.url, credential=key(), model="m")
+    async with first:
+        async with second:
+            connectors = [kwargs["connector"] for kwargs in sessions.init_kwargs]
+            assert len(connectors) == 2 and connectors[0] is connectors[1]  # one per loop, shared
+            assert all(kwargs["connector_owner"] is False for kwargs in sessions.init_kwargs)
+            assert not connectors[0].closed
+        assert sessions.created[1].closed and not connectors[0].closed  # still used by the first
+    assert sessions.all_closed and connectors[0].closed  # closed with its last connection
+    # A new connection after that gets a fresh connector.
+    await open_and_close(endpoint=server.url, credential=key())
+    assert sessions.init_kwargs[2]["connector"] is not connectors[0]
+    assert sessions.init_kwargs[2]["connector"].closed
+
+
+async def test_a_failed_handshake_gives_the_shared_connector_back(
+    server: ScriptedServer, sessions: SessionRecorder
+) -> None:
+    server.status = 401
+    with pytest.raises(ConnectionError):
+        await open_and_close(endpoint=server.url, credential=key())
+    assert sessions.all_closed and sessions.init_kwargs[0]["connector"].closed
+
+
 # ------------------------------------------------------------------ options
 def assert_ws_timeout(call: dict[str, Any], *, receive: float | None, close: float) -> None:
     if hasattr(aiohttp, "ClientWSTimeout"):

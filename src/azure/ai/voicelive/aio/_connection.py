@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import aiohttp
@@ -86,6 +86,8 @@ class VoiceLiveConnection:
         # (code, reason, local): how the connection ended, once it has.
         self._ended: tuple[int, str, bool] | None = None
         self._close_done: asyncio.Future[None] | None = None
+        # Set by connect(): gives the SDK's shared connector back once the session is closed.
+        self._release_connector: Callable[[], Awaitable[None]] | None = None
 
         self.session = SessionResource(self)
         self.response = ResponseResource(self)
@@ -343,6 +345,9 @@ class VoiceLiveConnection:
                 _LOGGER.debug("error while closing the WebSocket", exc_info=True)
             finally:
                 await self._client_session.close()
+                release, self._release_connector = self._release_connector, None
+                if release is not None:
+                    await release()
         finally:
             if not self._close_done.done():
                 self._close_done.set_result(None)
