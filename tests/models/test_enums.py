@@ -125,3 +125,51 @@ def test_event_type_enums_cover_the_event_classes() -> None:
     for value, cls in SERVER_EVENT_TYPES.items():
         assert cls().type == ServerEventType(value)
     assert models.ServerVad().type == TurnDetectionType.SERVER_VAD
+
+
+# --- lookups as on the official 1.3.1 package (observed there for every member) ------------------
+# Value lookup ``Enum(value)`` is exact (case-sensitive), except for the legacy hyphenated output
+# formats, accepted in any case; name lookup (``Enum[name]``, ``Enum.name``) ignores case.
+LEGACY = {"pcm16-8000hz": OutputAudioFormat.PCM16_8000_HZ, "pcm16-16000hz": OutputAudioFormat.PCM16_16000_HZ}
+MEMBERS = [pytest.param(cls, member, id=f"{cls.__name__}.{member.name}") for cls in ENUMS for member in cls]
+
+
+def _spellings(value: str) -> set[str]:
+    swapped = {value.replace("_", "-"), value.replace("-", "_")}
+    return {value, value.upper(), value.lower(), value.title(), *swapped, *(s.upper() for s in swapped)}
+
+
+@pytest.mark.parametrize(("cls", "member"), MEMBERS)
+def test_value_lookup_in_every_spelling(cls: type[enum.Enum], member: enum.Enum) -> None:
+    assert cls(member.value) is member
+    for spelling in _spellings(member.value):
+        legacy = LEGACY.get(spelling.lower()) if cls is OutputAudioFormat else None
+        if spelling == member.value:
+            assert cls(spelling) is member
+        elif legacy is not None:
+            assert cls(spelling) is legacy
+        elif spelling not in {m.value for m in cls}:
+            with pytest.raises(ValueError, match="is not a valid"):
+                cls(spelling)
+
+
+@pytest.mark.parametrize(("cls", "member"), MEMBERS)
+def test_name_lookup_ignores_case(cls: type[enum.Enum], member: enum.Enum) -> None:
+    for spelling in (member.name, member.name.lower(), member.name.title()):
+        assert cls[spelling] is member
+        assert getattr(cls, spelling) is member
+
+
+@pytest.mark.parametrize("spelling", ["pcm16-8000hz", "PCM16-8000HZ", "Pcm16-16000Hz", "pcm16-16000hz"])
+def test_output_audio_format_accepts_legacy_values(spelling: str) -> None:
+    member = OutputAudioFormat(spelling)
+    assert member is LEGACY[spelling.lower()]
+    assert member.value == spelling.lower().replace("-", "_")
+    assert RequestSession(output_audio_format=member).as_dict() == {"output_audio_format": member.value}
+
+
+def test_unknown_value_still_raises() -> None:
+    with pytest.raises(ValueError, match="'pcm32' is not a valid OutputAudioFormat"):
+        OutputAudioFormat("pcm32")
+    with pytest.raises(ValueError):
+        OutputAudioFormat(8000)
