@@ -10,9 +10,8 @@ from azure.ai.voicelive import models
 
 
 def test_types_module_has_the_union_aliases() -> None:
-    from azure.ai.voicelive._types import InterimResponseConfig, ToolChoice, Voice
-
     from azure.ai.voicelive import _unions
+    from azure.ai.voicelive._types import InterimResponseConfig, ToolChoice, Voice
 
     assert (_unions.Voice, _unions.ToolChoice, _unions.InterimResponseConfig) == (
         Voice,
