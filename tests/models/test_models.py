@@ -12,6 +12,7 @@ import math
 import pickle
 import re
 import struct
+import weakref
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -991,20 +992,47 @@ def test_none_kwargs_are_dropped() -> None:
 def test_request_session_keeps_explicit_none_as_null() -> None:
     s = RequestSession(turn_detection=None)
     assert s.as_dict() == {"turn_detection": None}
-    assert "turn_detection" in s
+    # As upstream, the mapping leaves the explicit None out; the wire carries it.
+    assert "turn_detection" not in s
+    assert dict(s) == {}
+    assert len(s) == 0
     assert s.turn_detection is None
     text = encode_client_event(ClientEventSessionUpdate(session=RequestSession(turn_detection=None)))
     assert json.loads(text) == {"type": "session.update", "session": {"turn_detection": None}}
     assert re.search(r'"turn_detection"\s*:\s*null', text)
     assert RequestSession().as_dict() == {}
     assert RequestSession(instructions="x").as_dict() == {"instructions": "x"}
-    # Only the fields whose null means "off" keep None; elsewhere None means "not set", so code
-    # written for the official package (which drops every None) sends the same frames.
+    # Only the fields whose null means "off" keep None; elsewhere None means "not set" (the
+    # official package would send ``"voice": null`` too; see docs/migration.md).
     s = RequestSession(instructions=None, voice=None, input_audio_transcription=None, turn_detection=None)
     assert s.as_dict() == {"input_audio_transcription": None, "turn_detection": None}
     s.instructions = None
     s.turn_detection = None
     assert s.as_dict() == {"input_audio_transcription": None, "turn_detection": None}
+    assert dict(s) == {}
+
+
+def test_explicit_null_follows_later_writes() -> None:
+    s = RequestSession(turn_detection=None, modalities=["text"])
+    s.turn_detection = ServerVad()  # a value replaces the null (the official package keeps null)
+    assert s.as_dict() == {"modalities": ["text"], "turn_detection": {"type": "server_vad"}}
+    s.turn_detection = None  # and None switches it off again
+    assert s.as_dict() == {"modalities": ["text"], "turn_detection": None}
+    assert dict(s) == {"modalities": ["text"]}
+    del s.turn_detection
+    assert s.as_dict() == {"modalities": ["text"]}
+    s = RequestSession(turn_detection=None)
+    s["turn_detection"] = None  # an item write is plain mapping data, as upstream
+    assert dict(s) == {"turn_detection": None}
+    assert s.as_dict() == {"turn_detection": None}
+    s = RequestSession(input_audio_transcription=None)
+    s.clear()
+    assert s.as_dict() == {}
+    kept = pickle.loads(pickle.dumps(RequestSession(turn_detection=None, voice="alloy")))
+    assert kept.as_dict() == {"voice": "alloy", "turn_detection": None}
+    assert dict(kept) == {"voice": "alloy"}
+    assert copy.deepcopy(kept).as_dict() == {"voice": "alloy", "turn_detection": None}
+    assert kept.copy().as_dict() == {"voice": "alloy", "turn_detection": None}
 
 
 def test_positional_arguments_rules() -> None:
@@ -1087,3 +1115,34 @@ def test_match_mapping_pattern_and_isinstance() -> None:
     assert isinstance(ev, ServerEventResponseAudioDelta)
     assert not isinstance(ev, ServerEventResponseAudioTranscriptDelta)
     assert not isinstance(ev, dict)
+
+
+def test_models_are_plain_objects_too() -> None:
+    event = decode_server_event('{"type":"response.done","event_id":"e1","response":{"id":"r1"}}')
+    assert hasattr(event, "__dict__")
+    assert vars(event) == {}
+    event.received_at = 12.5  # an ad-hoc attribute, as on any plain object
+    assert vars(event) == {"received_at": 12.5}
+    assert event.received_at == 12.5
+    assert "received_at" not in event  # never part of the mapping...
+    assert json.loads(encode_client_event(ClientEventResponseCancel(response_id="r1"))) == {
+        "type": "response.cancel",
+        "response_id": "r1",
+    }
+    session = RequestSession(voice="alloy")
+    session.label = "config A"
+    assert session.as_dict() == {"voice": "alloy"}  # ...nor on the wire
+    assert json.loads(encode_client_event(ClientEventSessionUpdate(session=session)))["session"] == {
+        "voice": "alloy"
+    }
+    assert weakref.ref(session)() is session
+    for copied in (
+        session.copy(),
+        copy.copy(session),
+        copy.deepcopy(session),
+        pickle.loads(pickle.dumps(session)),
+    ):
+        assert copied.label == "config A"
+        assert copied == session
+    with pytest.raises(AttributeError):
+        _ = event.not_set_anywhere

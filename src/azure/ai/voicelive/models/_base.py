@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy as _copy_module
 import datetime
 import re
 from collections.abc import (
@@ -83,7 +84,8 @@ def _to_wire(value: Any) -> Any:
     if value is None or type(value) in (str, int, float, bool):
         return value
     if isinstance(value, Model):
-        return value._data
+        nulls = value._explicit_nulls
+        return {**value._data, **dict.fromkeys(nulls, None)} if nulls else value._data
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Mapping):
@@ -198,9 +200,11 @@ class _Field:
         return obj._data.get(self.wire)
 
     def __set__(self, obj: Model, value: Any) -> None:
-        if value is None and self.attr not in obj._nullable:
+        if value is None:
             obj._data.pop(self.wire, None)
             obj._forget(self.wire)
+            if self.attr in obj._nullable:
+                obj._null(self.wire)
             return
         obj._set(self.wire, self.to_wire(value))
 
@@ -424,9 +428,15 @@ class Model(_MappingBase, metaclass=_ModelMeta):
     Construct with keyword arguments (Python attribute names; ``None`` values are left out;
     an unknown keyword raises ``TypeError``) or with one mapping of wire names (unknown keys
     are kept). Concrete subclasses fill in their discriminator (``type``...) on construction.
+
+    Instances are plain objects too: an ad-hoc attribute (``event.received_at = t``) is kept
+    on the instance (``vars(event)``), never in the mapping or on the wire.
     """
 
-    __slots__ = ("_cache", "_data")
+    # ``__dict__`` and ``__weakref__`` as on plain objects (``vars(m)``, ad-hoc attributes, weak
+    # references all work, as on the official models); the wire data stays in a slot, so the
+    # instance dict is only created when used (+16 B per instance on 3.10, +40 B on 3.11).
+    __slots__ = ("__dict__", "__weakref__", "_cache", "_data")
     _data: dict[str, Any]
     _cache: dict[str, Any] | None
 
@@ -439,6 +449,10 @@ class Model(_MappingBase, metaclass=_ModelMeta):
     #: Fields for which an explicit ``None`` is kept and sent as JSON ``null`` (it means "turn
     #: this off" on the wire); for every other field ``None`` means "not set" and is left out.
     _nullable: ClassVar[frozenset[str]] = frozenset()
+    #: Wire names of ``_nullable`` fields set explicitly to ``None`` (per instance, in its
+    #: ``__dict__`` only when there are some): left out of the mapping, as upstream, and sent as
+    #: JSON ``null`` (``as_dict()``, ``session.update``).
+    _explicit_nulls: set[str] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         cls = type(self)
@@ -459,13 +473,18 @@ class Model(_MappingBase, metaclass=_ModelMeta):
         else:
             fields = cls._fields
             nullable = cls._nullable
+            nulls: set[str] | None = None
             for attr, value in kwargs.items():
                 f = fields.get(attr)
                 if f is None:
                     raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {attr!r}")
-                if value is None and attr not in nullable:
+                if value is None:
+                    if attr in nullable:
+                        nulls = {f.wire} if nulls is None else nulls | {f.wire}
                     continue
                 data[f.wire] = f.to_wire(value)
+            if nulls:
+                self._explicit_nulls = nulls
         self._data = data
         self._cache = None
 
@@ -498,10 +517,21 @@ class Model(_MappingBase, metaclass=_ModelMeta):
         self._data[key] = value
         if self._cache:
             self._cache.pop(key, None)
+        if self._explicit_nulls:
+            self._explicit_nulls.discard(key)
 
     def _forget(self, key: str) -> None:
         if self._cache:
             self._cache.pop(key, None)
+        if self._explicit_nulls:
+            self._explicit_nulls.discard(key)
+
+    def _null(self, key: str) -> None:
+        """Record that ``key`` was set to ``None`` explicitly (sent as ``null``, not in the mapping)."""
+        if self._explicit_nulls is None:
+            self._explicit_nulls = {key}
+        else:
+            self._explicit_nulls.add(key)
 
     # -- Mapping protocol ---------------------------------------------------------------
     def __getitem__(self, key: str) -> Any:
@@ -538,6 +568,8 @@ class Model(_MappingBase, metaclass=_ModelMeta):
     def clear(self) -> None:
         self._data.clear()
         self._cache = None
+        if self._explicit_nulls:
+            self._explicit_nulls = None
 
     def pop(self, key: str, default: Any = _MISSING) -> Any:
         self._forget(key)
@@ -584,13 +616,19 @@ class Model(_MappingBase, metaclass=_ModelMeta):
     def as_dict(self, *, exclude_readonly: bool = False) -> dict[str, Any]:
         """Return the wire JSON as a new plain ``dict`` (a deep copy; nested models as dicts).
 
-        ``exclude_readonly`` is accepted for compatibility; no field is read-only here.
+        It holds what is sent: the mapping's items plus the fields set explicitly to ``None``
+        where ``null`` means "off" (``RequestSession(turn_detection=None)``), which the mapping
+        itself leaves out, as upstream. ``exclude_readonly`` is accepted for compatibility; no
+        field is read-only here.
         """
-        return _plain_copy(self._data)  # type: ignore[no-any-return]
+        return _plain_copy(_to_wire(self))  # type: ignore[no-any-return]
 
     def copy(self: _M) -> _M:
-        """Return an independent deep copy of the same class."""
-        return _restore(type(self), _plain_copy(self._data))
+        """Return an independent deep copy of the same class (ad-hoc attributes included)."""
+        new = _restore(type(self), _plain_copy(self._data))
+        if vars(self):
+            vars(new).update(_copy_module.deepcopy(vars(self)))
+        return new
 
     def __copy__(self: _M) -> _M:
         return self.copy()
@@ -599,6 +637,9 @@ class Model(_MappingBase, metaclass=_ModelMeta):
         return self.copy()
 
     def __reduce__(self) -> tuple[Any, ...]:
+        extra = self.__dict__
+        if extra:  # ad-hoc attributes travel too
+            return (_restore, (type(self), self._data), dict(extra))
         return (_restore, (type(self), self._data))
 
 
