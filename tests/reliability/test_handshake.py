@@ -112,7 +112,7 @@ async def test_redirect_is_refused_and_the_target_never_sees_the_credential(
     server.inject(reject_status=status, reject_headers={"Location": location})
     exc = await failed_connect(server.endpoint)
     assert exc.status_code == status
-    assert "redirects are not supported" in str(exc)
+    assert str(exc).startswith("WebSocket redirects are not supported. ")
     assert "no credential was sent" in str(exc)
     assert len(server.requests) == 1
     assert target.requests == [] and target.sessions == []  # not even a request reached it

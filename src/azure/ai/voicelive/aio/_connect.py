@@ -510,7 +510,7 @@ class _HandshakeHooks:
         location = response.headers.get("Location") or response.headers.get("URI")
         where = f"Location {safe_url(location)!r}" if location else "no Location header"
         raise ConnectionError(
-            f"WebSocket redirects are not supported: {describe_target(str(response.url))} answered "
+            f"WebSocket redirects are not supported. {describe_target(str(response.url))} answered "
             f"HTTP {response.status} with {where}. The redirect was not followed and no credential "
             "was sent to it; if that address is the right service endpoint, pass it as endpoint=.",
             status_code=response.status,
@@ -661,17 +661,20 @@ def _handshake_error(
             "(wss, port 443) is allowed, or allow more time."
         )
     if isinstance(exc, aiohttp.ClientConnectorError):
-        os_error = exc.os_error
         host_port = f"{exc.host}:{exc.port}" if exc.port else str(exc.host)
+        # Class first: before aiohttp 3.14 a certificate error has no ``os_error`` (reading it
+        # raises AttributeError); it carries ``certificate_error`` instead.
+        if isinstance(exc, (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError)):
+            cause: object = getattr(exc, "certificate_error", None) or getattr(exc, "_os_error", None) or exc
+            return ConnectionError(
+                f"TLS handshake with {host_port} failed ({_scrub(str(cause), secret)}); check the "
+                "endpoint and any TLS-inspecting proxy (vendor_options={'ssl': ...})."
+            )
+        os_error = exc.os_error
         if isinstance(os_error, socket.gaierror):
             return ConnectionError(
                 f"Cannot resolve host {exc.host!r} for {host_port} (DNS lookup failed: "
                 f"{os_error.strerror or os_error}); check the endpoint's host name and your network."
-            )
-        if isinstance(exc, (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError)):
-            return ConnectionError(
-                f"TLS handshake with {host_port} failed ({_scrub(str(os_error), secret)}); check the "
-                "endpoint and any TLS-inspecting proxy (vendor_options={'ssl': ...})."
             )
         reason = os_error.strerror or str(os_error) or type(os_error).__name__
         return ConnectionError(
@@ -721,7 +724,7 @@ def _status_error(
             "parameters and the query."
         )
     elif status in (301, 302, 303, 307, 308):
-        message = f"WebSocket redirects are not supported: {target} answered HTTP {status}."
+        message = f"WebSocket redirects are not supported. {target} answered HTTP {status}."
     elif status == 101:
         message = f"Invalid WebSocket handshake from {target}: {exc.message}."
     else:
