@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import azure.ai.voicelive.models as models
@@ -90,6 +90,14 @@ def check_decode(frame: str | bytes | bytearray) -> ServerEvent | None:
     return ev
 
 
+def _representable(seconds: float) -> bool:
+    try:
+        datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return False
+    return True
+
+
 def read_all(model: Model, *, strict: bool, depth: int = 0) -> int:
     """Read every declared attribute, recursing into nested models; return how many were read.
 
@@ -111,8 +119,11 @@ def read_all(model: Model, *, strict: bool, depth: int = 0) -> int:
         if fld.format == "base64" and isinstance(raw, str):
             assert value == binascii.a2b_base64(raw)
         elif fld.format == "unix-timestamp" and type(raw) in (int, float):
-            assert isinstance(value, datetime.datetime)
-            assert value.utcoffset() == datetime.timedelta(0)
+            if _representable(raw):
+                assert isinstance(value, datetime.datetime)
+                assert value.utcoffset() == datetime.timedelta(0)
+            else:  # out of datetime's range (or NaN): the wire number is kept, by design
+                assert value is raw
         elif not isinstance(value, (Model, list, dict)) and fld.format is None:
             assert value is raw or value == raw
         if depth < 50:
@@ -352,6 +363,9 @@ def test_known_types_with_wrongly_typed_fields(payload: dict[str, Any]) -> None:
 @given(
     st.sampled_from(ALL_SERVER_TYPES), st.sampled_from(list(SERVER_FIXTURES.values())), KEYS, json_values()
 )
+# A timestamp out of datetime's range stays a number (found flaky once in five runs; pinned).
+@example("session.created", SERVER_FIXTURES["session.created"], "expires_at", 10**20)
+@example("session.created", SERVER_FIXTURES["session.created"], "expires_at", -1e300)
 def test_fixture_with_one_field_replaced(type_: str, base: dict[str, Any], key: str, value: Any) -> None:
     payload = dict(SERVER_FIXTURES[type_], **{key: value})
     ev = check_decode(json.dumps(payload))
