@@ -33,6 +33,8 @@ def key() -> AzureKeyCredential:
 
 
 async def open_and_close(**kwargs: Any) -> None:
+    if "agent_name" not in kwargs and "query" not in kwargs:
+        kwargs.setdefault("model", "m")
     async with connect(**kwargs) as conn:
         assert isinstance(conn, VoiceLiveConnection)
 
@@ -173,12 +175,14 @@ def test_connect_is_sync_and_returns_async_context_manager(server: ScriptedServe
         ({"unknown_kw": 1}, TypeError, "unexpected keyword argument"),
         ({"session": object()}, TypeError, "connector="),
         ({"credential_scopes": []}, ValueError, "credential_scopes"),
+        ({"model": None}, ValueError, r"^connect\(\) needs model= \(a deployment such as 'gpt-realtime'\)"),
+        ({"endpoint": "http://example.com"}, ValueError, "^Refusing to send a credential over unencrypted"),
     ],
 )
 def test_call_time_validation(
     server: ScriptedServer, kwargs: dict[str, Any], error: type[Exception], message: str
 ) -> None:
-    args: dict[str, Any] = {"endpoint": server.url, "credential": key(), **kwargs}
+    args: dict[str, Any] = {"endpoint": server.url, "credential": key(), "model": "m", **kwargs}
     with pytest.raises(error, match=message) as info:
         connect(**args)
     assert KEY not in str(info.value)
@@ -334,7 +338,7 @@ async def test_connection_refused(free_port: int, sessions: SessionRecorder) -> 
 async def test_one_session_per_connection_closed_on_exit(
     server: ScriptedServer, sessions: SessionRecorder
 ) -> None:
-    manager = connect(endpoint=server.url, credential=key())
+    manager = connect(endpoint=server.url, credential=key(), model="m")
     async with manager as conn:
         assert len(sessions.created) == 1 and not sessions.created[0].closed
         with pytest.raises(RuntimeError, match="already in use"):
@@ -349,7 +353,7 @@ async def test_one_session_per_connection_closed_on_exit(
 
 async def test_session_closed_when_block_raises(server: ScriptedServer, sessions: SessionRecorder) -> None:
     with pytest.raises(KeyError, match="boom"):
-        async with connect(endpoint=server.url, credential=key()):
+        async with connect(endpoint=server.url, credential=key(), model="m"):
             raise KeyError("boom")
     assert len(sessions.created) == 1 and sessions.all_closed
 
@@ -360,7 +364,7 @@ async def test_cancel_during_handshake_closes_session(
     url, accepted = silent_server
 
     async def enter() -> None:
-        async with connect(endpoint=url, credential=key()):
+        async with connect(endpoint=url, credential=key(), model="m"):
             pytest.fail("the handshake cannot succeed")
 
     task = asyncio.create_task(enter())
@@ -472,7 +476,7 @@ async def test_every_option_is_mapped(server: ScriptedServer, sessions: SessionR
 async def test_compression_negotiated_and_usable(server: ScriptedServer, sessions: SessionRecorder) -> None:
     server.frames = [{"type": "session.created", "session": {"instructions": "x" * 5000}}]
     async with connect(
-        endpoint=server.url, credential=key(), connection_options={"compression": True}
+        endpoint=server.url, credential=key(), model="m", connection_options={"compression": True}
     ) as conn:
         event = await conn.recv()
         assert event.type == "session.created"

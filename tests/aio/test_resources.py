@@ -249,7 +249,7 @@ BAD_CALLS: list[tuple[str, Call, type[Exception], str]] = [
 async def test_bad_arguments_send_nothing(
     server: ScriptedServer, call: Call, error: type[Exception], message: str
 ) -> None:
-    async with connect(endpoint=server.url, credential=AzureKeyCredential("k")) as conn:
+    async with connect(endpoint=server.url, credential=AzureKeyCredential("k"), model="m") as conn:
         with pytest.raises(error, match=message):
             await call(conn)
         await conn.input_audio_buffer.commit(event_id="marker")

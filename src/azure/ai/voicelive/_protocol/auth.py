@@ -26,6 +26,7 @@ __all__ = [
     "classify_credential",
     "key_headers",
     "normalize_scopes",
+    "redact",
     "redact_headers",
     "token_text",
 ]
@@ -129,3 +130,39 @@ def redact_headers(headers: Mapping[str, Any]) -> dict[str, str]:
         str(name): "***" if str(name).lower() in SECRET_HEADERS else str(value)
         for name, value in headers.items()
     }
+
+
+#: A secret at least this long is redacted wherever it occurs; a shorter one only where it stands
+#: as a whole token, so that a key such as ``"k"`` cannot garble ``check the endpoint``.
+_ANYWHERE_LENGTH = 12
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def redact(text: str, secret: str, mask: str = "***") -> str:
+    """``text`` with every real occurrence of ``secret`` replaced by ``mask``.
+
+    A secret of 12 characters or more (every real key and token) is replaced wherever it occurs;
+    a shorter one only where it stands alone, not inside a longer word or number (``"wrong"``
+    in ``key 'wrong' rejected`` is redacted, the ``k`` of ``check`` is not).
+    """
+    if not secret or secret not in text:
+        return text
+    if len(secret) >= _ANYWHERE_LENGTH:
+        return text.replace(secret, mask)
+    out: list[str] = []
+    start = 0
+    size = len(secret)
+    while True:
+        at = text.find(secret, start)
+        if at < 0:
+            break
+        before = text[at - 1] if at > 0 else ""
+        after = text[at + size] if at + size < len(text) else ""
+        if before not in _TOKEN_CHARS and after not in _TOKEN_CHARS:
+            out.append(text[start:at])
+            out.append(mask)
+        else:
+            out.append(text[start : at + size])
+        start = at + size
+    out.append(text[start:])
+    return "".join(out)

@@ -11,6 +11,7 @@ after them; keys of the endpoint's own query string come last, when not already 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import platform
 from collections.abc import Mapping, Sequence
@@ -23,7 +24,9 @@ __all__ = [
     "REALTIME_PATH",
     "agent_query",
     "build_url",
+    "check_clear_text",
     "describe_target",
+    "require_model_or_agent",
     "safe_url",
     "user_agent",
     "validate_endpoint",
@@ -70,6 +73,58 @@ def validate_endpoint(endpoint: object) -> None:
             f"endpoint must be an absolute https:// URL such as "
             f"'https://<resource>.services.ai.azure.com', got {safe_url(endpoint)!r}"
         )
+
+
+_LOOPBACK_NAMES = frozenset(("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"))
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an IP literal) is this machine: 127.0.0.0/8, ::1, localhost."""
+    host = host.strip("[]").lower().rstrip(".")
+    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_clear_text(endpoint: str) -> None:
+    """Raise ``ValueError`` for an ``http://``/``ws://`` endpoint that is not on this machine.
+
+    A key or token must not cross a network unencrypted (azure-core refuses bearer tokens over
+    http the same way); loopback addresses stay allowed, for local fakes and tunnels.
+    """
+    parts = urlsplit(endpoint)
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if scheme in ("http", "ws") and not is_loopback(host):
+        secure = "https" if scheme == "http" else "wss"
+        raise ValueError(
+            f"Refusing to send a credential over unencrypted {scheme}:// to {host!r}: anyone on "
+            f"the network could read it. Use a {secure}:// endpoint (the service only listens on "
+            "TLS); plain http:// and ws:// are accepted for loopback hosts only (127.0.0.1, ::1, "
+            "localhost), such as the bundled fake server."
+        )
+
+
+def require_model_or_agent(
+    params: Sequence[tuple[str, str]], query: Mapping[str, Any] | None, endpoint: str = ""
+) -> None:
+    """Raise ``ValueError`` when neither a model nor an agent names what answers the session.
+
+    The model or agent may come as ``model=`` / ``agent_name=``, in ``query=``, or in the
+    endpoint's own query string.
+    """
+    if params or (query and (query.get("model") or query.get("agent-name"))):
+        return
+    own = dict(parse_qsl(urlsplit(endpoint).query)) if "?" in endpoint else {}
+    if own.get("model") or own.get("agent-name"):
+        return
+    raise ValueError(
+        "connect() needs model= (a deployment such as 'gpt-realtime') or agent_name= with "
+        "project_name= (an Azure AI Foundry agent): the service must know what answers the session."
+    )
 
 
 def agent_query(

@@ -28,6 +28,7 @@ from .._protocol.auth import (
     classify_credential,
     key_headers,
     normalize_scopes,
+    redact,
     redact_headers,
     token_text,
 )
@@ -35,7 +36,9 @@ from .._protocol.endpoint import (
     DEFAULT_API_VERSION,
     agent_query,
     build_url,
+    check_clear_text,
     describe_target,
+    require_model_or_agent,
     safe_url,
     user_agent,
     validate_endpoint,
@@ -242,6 +245,7 @@ def connect(
     plan.scopes = normalize_scopes(credential_scopes)
     validate_endpoint(endpoint)
     plan.endpoint = endpoint.strip()
+    check_clear_text(plan.endpoint)
     if not isinstance(api_version, str) or not api_version:
         raise ValueError(f"api_version must be a non-empty str such as {DEFAULT_API_VERSION!r}")
     plan.api_version = api_version
@@ -263,6 +267,7 @@ def connect(
     plan.headers = headers
     plan.ws_kwargs, plan.handshake_timeout = _resolve_options(connection_options)
     plan.connector, plan.trust_env = _resolve_kwargs(kwargs)
+    require_model_or_agent(plan.params, query, plan.endpoint)
     return _ConnectionManager(plan)
 
 
@@ -726,20 +731,22 @@ def _status_error(
     elif status in (301, 302, 303, 307, 308):
         message = f"WebSocket redirects are not supported. {target} answered HTTP {status}."
     elif status == 101:
-        message = f"Invalid WebSocket handshake from {target}: {exc.message}."
+        message = f"Invalid WebSocket handshake from {target}: {_scrub(exc.message, secret)}."
     else:
         message = (
             f"WebSocket handshake rejected by {target} with HTTP {status}; is the endpoint a "
             "Voice Live resource?"
         )
+    # Only what came from outside is redacted: our own wording never contains the secret, and a
+    # short key (``"check"``) must not blank out words of it.
     if error_text:
-        message += f" Service says: {error_text}"
+        message += f" Service says: {_scrub(error_text, secret)}"
     request_id = (
         headers.get("x-ms-request-id") or headers.get("apim-request-id") or headers.get("x-request-id")
     )
     if request_id:
-        message += f" (request id {request_id})"
-    return ConnectionError(_scrub(message, secret), status_code=status, retry_after=retry_after)
+        message += f" (request id {_scrub(request_id, secret)})"
+    return ConnectionError(message, status_code=status, retry_after=retry_after)
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -785,4 +792,4 @@ def _redact_request_info(exc: aiohttp.ClientResponseError) -> None:
 
 
 def _scrub(text: str, secret: str) -> str:
-    return text.replace(secret, "***") if secret and secret in text else text
+    return redact(text, secret)
