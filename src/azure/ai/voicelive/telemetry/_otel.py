@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any
 
 from opentelemetry import metrics, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from .._instrumentation import ConnectionHooks, ConnectionInfo
 from .._version import VERSION
+from ._payloads import DONE_EVENTS, EMPTY, Fields, audio_size, done_content, fields_of, recorded
 
 __all__ = ["make_factory"]
 
-_Fields = Mapping[str, Any]
-_EMPTY: _Fields = {}
 
 _TRACER = "azure.ai.voicelive"
 # The official package's meter name, kept so metric views and filters written for it match.
@@ -80,32 +79,9 @@ _ITEM_EVENTS = frozenset(
 _SESSION_EVENTS = frozenset(("session.created", "session.updated"))
 _MCP_CALL_EVENTS = frozenset(("response.mcp_call.completed", "response.mcp_call.failed"))
 _MCP_LIST_EVENTS = frozenset(("mcp_list_tools.completed", "mcp_list_tools.failed"))
-# Server events whose final text, transcript or function call is recorded even with content
-# recording off (as the official package does).
-_DONE_EVENTS = frozenset(
-    (
-        "response.function_call_arguments.done",
-        "response.text.done",
-        "response.audio_transcript.done",
-        "response.content_part.done",
-        "response.output_item.done",
-        "response.done",
-    )
-)
 
 
 # ---------------------------------------------------------------------------- helpers
-def _fields(value: object) -> _Fields | None:
-    """``value`` as a JSON object, or None when it is not one."""
-    return cast("_Fields", value) if isinstance(value, dict) else None
-
-
-def _items(value: object) -> list[Any]:
-    """``value`` as a JSON array, or an empty list when it is not one."""
-    is_list = isinstance(value, list)
-    return cast("list[Any]", value) if is_list else []
-
-
 def _error_type(error: BaseException) -> str:
     cls = type(error)
     return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
@@ -118,106 +94,6 @@ def _record_error(span: Span, error: BaseException, *, message: bool) -> None:
     if message:
         span.set_attribute(ERROR_MESSAGE, str(error))
     span.set_status(Status(StatusCode.ERROR, f"{kind}: {error}"))
-
-
-def _audio_size(encoded: str) -> int:
-    """Bytes of a base64 payload, from its length (no decoding)."""
-    size = len(encoded) * 3 // 4
-    if encoded.endswith("=="):
-        return size - 2
-    return size - 1 if encoded.endswith("=") else size
-
-
-def _omitted(encoded: str) -> str:
-    return f"<{_audio_size(encoded)} bytes of audio omitted>"
-
-
-def _scrub(value: Any) -> Any:
-    """``value`` with every base64 ``audio`` string replaced by its size (audio is never recorded)."""
-    fields = _fields(value)
-    if fields is not None:
-        return {
-            k: _omitted(v) if k == "audio" and isinstance(v, str) and v else _scrub(v)
-            for k, v in fields.items()
-        }
-    items = _items(value)
-    if items:
-        return [_scrub(v) for v in items]
-    return value
-
-
-def _content(fields: _Fields, event_type: str) -> str:
-    """The recorded payload of an event: its JSON with audio replaced by its size."""
-    if event_type == "response.audio.delta":
-        delta = fields.get("delta")
-        payload: Any = dict(fields, delta=_omitted(delta)) if isinstance(delta, str) and delta else fields
-    else:
-        payload = _scrub(fields)
-    return json.dumps(payload, default=str)
-
-
-def _arguments(text: Any) -> Any:
-    try:
-        return json.loads(text)
-    except (TypeError, ValueError):
-        return str(text)
-
-
-def _call_payload(fields: _Fields) -> dict[str, Any]:
-    payload: dict[str, Any] = {}
-    if fields.get("name"):
-        payload["name"] = str(fields["name"])
-    if fields.get("arguments"):
-        payload["arguments"] = _arguments(fields["arguments"])
-    return payload
-
-
-def _item_messages(item: Any) -> list[dict[str, Any]]:
-    """The text, transcript or function call of one conversation item."""
-    fields = _fields(item)
-    if fields is None:
-        return []
-    if fields.get("type") == "function_call":
-        payload = _call_payload(fields)
-        return [payload] if payload else []
-    found: list[dict[str, Any]] = []
-    parts: Any = fields.get("content")
-    for part in _items(parts):
-        entry_fields = _fields(part)
-        if entry_fields is not None:
-            text, transcript = entry_fields.get("text"), entry_fields.get("transcript")
-            entry: dict[str, str] = {}
-            if text:
-                entry["text"] = str(text)
-            if transcript:
-                entry["transcript"] = str(transcript)
-            if entry:
-                found.append(entry)
-    return found
-
-
-def _done_content(fields: _Fields, event_type: str) -> str | None:
-    """The final text / transcript / function call carried by a ``*.done`` event, as JSON."""
-    payload: Any = None
-    if event_type == "response.function_call_arguments.done":
-        payload = _call_payload(fields)
-    elif event_type == "response.text.done":
-        payload = {"text": fields["text"]} if fields.get("text") else None
-    elif event_type == "response.audio_transcript.done":
-        payload = {"transcript": fields["transcript"]} if fields.get("transcript") else None
-    elif event_type == "response.content_part.done":
-        part = _fields(fields.get("part"))
-        if part is not None:
-            payload = {k: part[k] for k in ("text", "transcript") if part.get(k)}
-    elif event_type == "response.output_item.done":
-        found = _item_messages(fields.get("item"))
-        payload = {"messages": found} if found else None
-    else:  # response.done
-        response = _fields(fields.get("response"))
-        output: Any = response.get("output") if response is not None else None
-        found = [m for item in _items(output) for m in _item_messages(item)]
-        payload = {"messages": found} if found else None
-    return json.dumps(payload, ensure_ascii=False) if payload else None
 
 
 class _Instruments:
@@ -248,7 +124,7 @@ class _ConnectionTelemetry:
     ) -> None:
         self._tracer = tracer
         self._instruments = instruments
-        self._content = content
+        self._recording = content
         self._info = info
         base: dict[str, Any] = {NAMESPACE: NAMESPACE_VALUE, PROVIDER: PROVIDER_VALUE, SYSTEM: SYSTEM_VALUE}
         if info.server_address:
@@ -317,20 +193,20 @@ class _ConnectionTelemetry:
             decoded: Any = json.loads(frame)
         except ValueError:
             decoded = None
-        fields = _fields(decoded) or _EMPTY
+        fields = fields_of(decoded) or EMPTY
         event_type: Any = fields.get("type")
         type_text = str(event_type) if event_type else ""
         # The official package matches client event types by substring; so do we.
         if "input_audio_buffer.append" in type_text:
             audio = fields.get("audio")
             if isinstance(audio, str) and audio:
-                self.audio_sent += _audio_size(audio)
+                self.audio_sent += audio_size(audio)
         if "response.cancel" in type_text:
             self.interruptions += 1
         if "response.create" in type_text:
             self._response_requested = time.monotonic()
             self._first_token_seen = False
-        recording = self._content()
+        recording = self._recording()
         if "session.update" in type_text:
             self._session_sent(fields.get("session"), recording)
 
@@ -341,7 +217,7 @@ class _ConnectionTelemetry:
             span.set_attribute(MESSAGE_SIZE, len(frame))
             if fields.get("response_id"):
                 span.set_attribute(RESPONSE_ID, fields["response_id"])
-            item_fields = _fields(fields.get("item"))
+            item_fields = fields_of(fields.get("item"))
             if item_fields is not None:
                 if item_fields.get("call_id"):
                     span.set_attribute(CALL_ID, item_fields["call_id"])
@@ -355,7 +231,7 @@ class _ConnectionTelemetry:
             if event_type:
                 attributes[EVENT_TYPE] = event_type
             if recording and fields:
-                attributes[CONTENT] = _content(fields, type_text)
+                attributes[CONTENT] = recorded(fields, type_text)
             span.add_event(_SEND_EVENT, attributes)
             if error is not None:
                 _record_error(span, error, message=isinstance(error, Exception))
@@ -363,7 +239,7 @@ class _ConnectionTelemetry:
 
     def _session_sent(self, session: Any, recording: bool) -> None:
         """Session configuration a ``session.update`` sends, as ``connect`` span attributes."""
-        fields = _fields(session)
+        fields = fields_of(session)
         if fields is None:
             return
         self._session_audio(fields)
@@ -385,7 +261,7 @@ class _ConnectionTelemetry:
             )
             span.set_attribute("gen_ai.request.tools", text)
 
-    def _session_audio(self, session: _Fields) -> None:
+    def _session_audio(self, session: Fields) -> None:
         span = self.span
         if session.get("input_audio_format"):
             span.set_attribute("gen_ai.voice.input_audio_format", str(session["input_audio_format"]))
@@ -397,7 +273,7 @@ class _ConnectionTelemetry:
     # -- recv ---------------------------------------------------------------------
     def received(self, event: Any, size: int, started: int) -> None:
         data: Any = getattr(event, "_data", event)
-        fields = _fields(data) or _EMPTY
+        fields = fields_of(data) or EMPTY
         event_type: Any = fields.get("type")
         type_text = str(event_type) if event_type else ""
         quiet = type_text in _QUIET_DELTAS
@@ -415,8 +291,8 @@ class _ConnectionTelemetry:
             if event_type:
                 span.set_attribute(EVENT_TYPE, type_text)
             span.set_attribute(MESSAGE_SIZE, size)
-            done = _done_content(fields, type_text) if type_text in _DONE_EVENTS else None
-            content = _content(fields, type_text) if self._content() and fields else done
+            done = done_content(fields, type_text) if type_text in DONE_EVENTS else None
+            content = recorded(fields, type_text) if self._recording() and fields else done
             attributes: dict[str, Any] = {SYSTEM: SYSTEM_VALUE}
             if event_type:
                 attributes[EVENT_TYPE] = type_text
@@ -425,7 +301,7 @@ class _ConnectionTelemetry:
             span.add_event(_RECV_EVENT, attributes)
             self._event_ids(span, fields, type_text)
         else:
-            response = _fields(fields.get("response"))
+            response = fields_of(fields.get("response"))
             if response is not None and response.get("conversation_id"):
                 self.conversation_id = response["conversation_id"]
         if type_text in _SESSION_EVENTS:
@@ -433,7 +309,7 @@ class _ConnectionTelemetry:
         elif type_text == "response.audio.delta":
             delta = fields.get("delta")
             if isinstance(delta, str) and delta:
-                self.audio_received += _audio_size(delta)
+                self.audio_received += audio_size(delta)
         elif type_text == "response.done":
             self.turns += 1
             self._response_done(span, fields.get("response"))
@@ -449,7 +325,7 @@ class _ConnectionTelemetry:
             self._usage(span, usage)
         span.end()
 
-    def _event_ids(self, span: Span, fields: _Fields, event_type: str) -> None:
+    def _event_ids(self, span: Span, fields: Fields, event_type: str) -> None:
         """Response, item and call ids of a server event (top level, then nested)."""
         response_id, call_id, item_id = (
             fields.get("response_id"),
@@ -466,7 +342,7 @@ class _ConnectionTelemetry:
             span.set_attribute(PREVIOUS_ITEM_ID, fields["previous_item_id"])
         if fields.get("output_index") is not None:
             span.set_attribute(OUTPUT_INDEX, fields["output_index"])
-        nested = _fields(fields.get("response"))
+        nested = fields_of(fields.get("response"))
         if nested:
             if not response_id and nested.get("id"):
                 span.set_attribute(RESPONSE_ID, nested["id"])
@@ -475,7 +351,7 @@ class _ConnectionTelemetry:
                 span.set_attribute(CONVERSATION_ID, nested["conversation_id"])
         if event_type not in _ITEM_EVENTS:
             return
-        entry = _fields(fields.get("item"))
+        entry = fields_of(fields.get("item"))
         if not entry:
             return
         if not item_id and entry.get("id"):
@@ -492,14 +368,14 @@ class _ConnectionTelemetry:
             span.set_attribute(MCP_APPROVE, entry["approve"])
 
     def _session_received(self, session: Any) -> None:
-        fields = _fields(session)
+        fields = fields_of(session)
         if fields is None:
             return
         if fields.get("id"):
             self.session_id = fields["id"]
             self.span.set_attribute(SESSION_ID, fields["id"])
         self._session_audio(fields)
-        agent_fields = _fields(fields.get("agent"))
+        agent_fields = fields_of(fields.get("agent"))
         if agent_fields is not None:
             if agent_fields.get("agent_id"):
                 self.span.set_attribute("gen_ai.agent.id", agent_fields["agent_id"])
@@ -507,7 +383,7 @@ class _ConnectionTelemetry:
                 self.span.set_attribute("gen_ai.agent.thread_id", agent_fields["thread_id"])
 
     def _response_done(self, span: Span, response: Any) -> None:
-        fields = _fields(response)
+        fields = fields_of(response)
         if fields is None:
             return
         if fields.get("id"):
@@ -523,11 +399,11 @@ class _ConnectionTelemetry:
             self.span.set_attribute("gen_ai.response.finish_reasons", reasons)
 
     @staticmethod
-    def _server_notice(span: Span, fields: _Fields, event_type: str) -> None:
+    def _server_notice(span: Span, fields: Fields, event_type: str) -> None:
         """A ``gen_ai.voice.error`` / ``gen_ai.voice.rate_limits.updated`` span event."""
         attributes: dict[str, Any] = {SYSTEM: SYSTEM_VALUE, EVENT_TYPE: event_type}
         if event_type == "error":
-            detail = _fields(fields.get("error"))
+            detail = fields_of(fields.get("error"))
             if detail is not None:
                 if detail.get("code"):
                     attributes["error.code"] = str(detail["code"])
@@ -542,7 +418,7 @@ class _ConnectionTelemetry:
         span.add_event(f"gen_ai.voice.{event_type}", attributes)
 
     def _usage(self, span: Span, usage: Any) -> None:
-        fields = _fields(usage)
+        fields = fields_of(usage)
         if fields is None:
             return
         attributes: dict[str, Any] = {OPERATION: "recv", PROVIDER: PROVIDER_VALUE}
