@@ -395,11 +395,22 @@ async def test_instrumentation_hooks_see_the_connection(server: ScriptedServer) 
         def sent(self, frame: str) -> None:
             calls.append(("sent", json.loads(frame)["type"]))
 
-        def received(self, event: Any, size: int) -> None:
+        def send_failed(self, frame: str, error: BaseException) -> None:
+            calls.append(("send_failed", json.loads(frame)["type"], type(error)))
+
+        def received(self, event: Any, size: int, started: int) -> None:
+            assert 0 < started <= time.time_ns()
             calls.append(("received", event.type, size))
 
-        def closed(self, code: int | None, reason: str, error: BaseException | None) -> None:
-            calls.append(("closed", code, error))
+        def receive_failed(self, error: BaseException, started: int) -> None:
+            calls.append(("receive_failed", type(error)))
+
+        def closed(self, started: int) -> None:
+            assert 0 < started <= time.time_ns()
+            calls.append(("closed",))
+
+        def exited(self, error: BaseException | None) -> None:
+            calls.append(("exited", type(error)))
 
     infos: list[Any] = []
 
@@ -410,9 +421,16 @@ async def test_instrumentation_hooks_see_the_connection(server: ScriptedServer) 
     server.frames = ['{"type":"session.created"}']
     _instrumentation.add_observer(factory)
     try:
-        async with open_conn(server) as conn:
-            await conn.recv()
-            await conn.response.create()
+        with pytest.raises(KeyError):
+            async with open_conn(server) as conn:
+                await conn.recv()
+                await conn.response.create()
+                await conn.close()
+                with pytest.raises(ConnectionClosed):
+                    await conn.recv()
+                with pytest.raises(ConnectionClosed):
+                    await conn.response.cancel()
+                raise KeyError("user code failed")
         server.status = 500
         with pytest.raises(ConnectionError):
             async with open_conn(server):
@@ -424,7 +442,11 @@ async def test_instrumentation_hooks_see_the_connection(server: ScriptedServer) 
         ("connected",),
         ("received", "session.created", 26),
         ("sent", "response.create"),
-        ("closed", 1000, None),
+        ("closed",),
+        ("receive_failed", ConnectionClosed),
+        ("send_failed", "response.cancel", ConnectionClosed),
+        ("closed",),  # every close() call is reported: here the one of `async with`
+        ("exited", KeyError),
         ("connect_failed", ConnectionError),
     ]
 

@@ -13,11 +13,23 @@ swallowed so that instrumentation can never break a voice session.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["ConnectionHooks", "ConnectionInfo", "add_observer", "remove_observer", "start_hooks"]
+__all__ = [
+    "ConnectionHooks",
+    "ConnectionInfo",
+    "add_observer",
+    "notify",
+    "now",
+    "remove_observer",
+    "start_hooks",
+]
+
+#: The clock of ``started`` arguments (epoch nanoseconds, as OpenTelemetry wants them).
+now = time.time_ns
 
 _LOGGER = logging.getLogger("azure.ai.voicelive")
 
@@ -31,10 +43,17 @@ class ConnectionInfo:
     api_version: str
     model: str | None = None
     agent_name: str | None = None
+    project_name: str | None = None
+    agent_version: str | None = None
+    conversation_id: str | None = None
 
 
 class ConnectionHooks(Protocol):
-    """Per-connection callbacks; every method is optional in spirit but must exist."""
+    """Per-connection callbacks, mirroring the public calls an application makes.
+
+    ``started`` arguments are :func:`time.time_ns` values taken when the call began (the
+    connection reads the clock only when it has hooks).
+    """
 
     def connected(self) -> None:
         """The handshake succeeded."""
@@ -45,11 +64,20 @@ class ConnectionHooks(Protocol):
     def sent(self, frame: str) -> None:
         """One client event was sent as this JSON text."""
 
-    def received(self, event: Any, size: int) -> None:
-        """One server event (a typed model) was received; ``size`` is the frame length."""
+    def send_failed(self, frame: str, error: BaseException) -> None:
+        """Sending this JSON text failed with ``error`` (nothing or not all of it was sent)."""
 
-    def closed(self, code: int | None, reason: str, error: BaseException | None) -> None:
-        """The connection ended: by ``close()`` (error ``None``) or with ``error``."""
+    def received(self, event: Any, size: int, started: int) -> None:
+        """``recv()`` returned one server event (a typed model); ``size`` is the frame length."""
+
+    def receive_failed(self, error: BaseException, started: int) -> None:
+        """``recv()`` raised ``error`` (the connection ended, a bad frame, a cancellation)."""
+
+    def closed(self, started: int) -> None:
+        """A ``close()`` call returned (called for every call, the repeated ones too)."""
+
+    def exited(self, error: BaseException | None) -> None:
+        """The ``async with connect(...)`` block was left (after its close), with ``error`` if it raised."""
 
 
 ObserverFactory = Callable[[ConnectionInfo], "ConnectionHooks | None"]

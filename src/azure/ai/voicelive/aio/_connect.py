@@ -425,6 +425,10 @@ class _ConnectionManager(contextlib.AbstractAsyncContextManager["VoiceLiveConnec
                 await connection.close()
         finally:
             self._active = False
+            if connection is not None and connection._hooks:
+                from ._connection import _notify
+
+                _notify(connection._hooks, "exited", exc)
 
 
 async def _open(plan: _Plan) -> VoiceLiveConnection:
@@ -438,6 +442,7 @@ async def _open(plan: _Plan) -> VoiceLiveConnection:
         plan.endpoint, api_version=plan.api_version, client_sdk=agent, params=plan.params, query=plan.query
     )
     parts = urlsplit(url)
+    params = dict(plan.params)
     hooks = start_hooks(
         ConnectionInfo(
             server_address=parts.hostname or "",
@@ -445,6 +450,9 @@ async def _open(plan: _Plan) -> VoiceLiveConnection:
             api_version=plan.api_version,
             model=plan.model,
             agent_name=plan.agent_name,
+            project_name=params.get("agent-project-name"),
+            agent_version=params.get("agent-version"),
+            conversation_id=params.get("conversation-id"),
         )
     )
     try:

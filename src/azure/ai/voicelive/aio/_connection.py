@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
@@ -143,20 +144,25 @@ class VoiceLiveConnection:
 
     async def _send_text(self, text: str, event_type: object = None, event_id: object = None) -> None:
         """Send one already-encoded frame (the resources' fast path)."""
-        if self._ended is not None or self._close_done is not None:
-            raise self._closed_error()
         try:
-            if self._send_lock is None:
-                await self._write(text)
-            else:
-                async with self._send_lock:
+            if self._ended is not None or self._close_done is not None:
+                raise self._closed_error()
+            try:
+                if self._send_lock is None:
                     await self._write(text)
-        except ConnectionResetError as exc:  # aiohttp: "Cannot write to closing transport"
-            # Not recorded as the end: frames already received stay readable, and recv()
-            # reports the real close code once it reaches the end of the stream.
-            if self._ended is not None:
-                raise self._closed_error() from exc
-            raise ConnectionClosed(_ABNORMAL, "connection lost (cannot send)") from exc
+                else:
+                    async with self._send_lock:
+                        await self._write(text)
+            except ConnectionResetError as exc:  # aiohttp: "Cannot write to closing transport"
+                # Not recorded as the end: frames already received stay readable, and recv()
+                # reports the real close code once it reaches the end of the stream.
+                if self._ended is not None:
+                    raise self._closed_error() from exc
+                raise ConnectionClosed(_ABNORMAL, "connection lost (cannot send)") from exc
+        except BaseException as exc:
+            if self._hooks:
+                _notify(self._hooks, "send_failed", text, exc)
+            raise
         if self._hooks:
             _notify(self._hooks, "sent", text)
         if _LOGGER.isEnabledFor(_DEBUG):
@@ -200,22 +206,29 @@ class VoiceLiveConnection:
         Cancel-safe: cancelling a task waiting here loses no message; the next ``recv()``
         returns it.
         """
-        msg = await self._receive()
-        data = msg.data
-        if msg.type is _TEXT:
-            event = self._decode(data)
-            if self._hooks:
-                _notify(self._hooks, "received", event, len(data))
-            if _LOGGER.isEnabledFor(_DEBUG):
-                _log_received(event.get("type"), len(data), event.get("event_id"))
-            return event
-        from .._protocol.codec import frame_preview
+        hooks = self._hooks
+        started = _now() if hooks else 0
+        try:
+            msg = await self._receive()
+            data = msg.data
+            if msg.type is _TEXT:
+                event = self._decode(data)
+                if hooks:
+                    _notify(hooks, "received", event, len(data), started)
+                if _LOGGER.isEnabledFor(_DEBUG):
+                    _log_received(event.get("type"), len(data), event.get("event_id"))
+                return event
+            from .._protocol.codec import frame_preview
 
-        raise InvalidFrameError(
-            f"Server sent a binary frame ({len(data)} bytes); Voice Live sends JSON text frames only. "
-            f"Frame starts with: {frame_preview(data, 64)!r}",
-            frame=bytes(data[:200]),
-        )
+            raise InvalidFrameError(
+                f"Server sent a binary frame ({len(data)} bytes); Voice Live sends JSON text frames only. "
+                f"Frame starts with: {frame_preview(data, 64)!r}",
+                frame=bytes(data[:200]),
+            )
+        except BaseException as exc:
+            if hooks:
+                _notify(hooks, "receive_failed", exc, started)
+            raise
 
     async def recv_bytes(self) -> bytes:
         """Wait for the next frame and return its raw payload (a text frame as UTF-8 bytes).
@@ -327,8 +340,11 @@ class VoiceLiveConnection:
         server's closing handshake. Never raises for a connection that already failed;
         raises ``ValueError`` for a code a client may not send or a reason over 123 bytes.
         """
+        started = _now() if self._hooks else 0
         if self._close_done is not None:
             await asyncio.shield(self._close_done)
+            if self._hooks:
+                _notify(self._hooks, "closed", started)
             return
         if code not in _SENDABLE:
             raise ValueError(f"close code {code} cannot be sent: use 1000, 1001-1003, 1007-1014 or 3000-4999")
@@ -352,11 +368,12 @@ class VoiceLiveConnection:
             if not self._close_done.done():
                 self._close_done.set_result(None)
             if self._hooks:
-                ended = self._ended
-                error = None if ended[2] or ended[0] == _NORMAL else self._closed_error()
-                _notify(self._hooks, "closed", ended[0], ended[1], error)
+                _notify(self._hooks, "closed", started)
             if _LOGGER.isEnabledFor(_DEBUG):
                 _LOGGER.debug("connection closed: code=%s reason=%r", *self._ended[:2])
+
+
+_now = time.time_ns  # the clock of the hooks' ``started`` arguments
 
 
 def _notify(hooks: tuple[ConnectionHooks, ...], method: str, *args: Any) -> None:
