@@ -235,6 +235,7 @@ PENDING: dict[str, str] = {
 
 _UNIT_CONFTEST = '''\
 """Harness for the official unit tests (written by tools/run_official_samples.py)."""
+import importlib
 import json
 import os
 import sys
@@ -243,15 +244,16 @@ import types
 # test_unit_connection.py imports the private class azure.ai.voicelive.aio._patch.
 # _VoiceLiveConnectionManager at module level; a placeholder lets the file import so that its
 # tests of public behaviour run (the tests that use the private class are expected failures).
-_placeholder = types.ModuleType("azure.ai.voicelive.aio._patch")
+try:
+    importlib.import_module("azure.ai.voicelive.aio._patch")
+except ImportError:
+    _placeholder = types.ModuleType("azure.ai.voicelive.aio._patch")
 
+    class _VoiceLiveConnectionManager:
+        """Placeholder for the official private class (not part of this package)."""
 
-class _VoiceLiveConnectionManager:
-    """Placeholder for the official private class (not part of this package)."""
-
-
-_placeholder._VoiceLiveConnectionManager = _VoiceLiveConnectionManager
-sys.modules.setdefault(_placeholder.__name__, _placeholder)
+    _placeholder._VoiceLiveConnectionManager = _VoiceLiveConnectionManager
+    sys.modules[_placeholder.__name__] = _placeholder
 
 _OUT = os.environ["OFFICIAL_UNIT_RESULTS"]
 
@@ -639,7 +641,7 @@ def _match(test_id: str, table: dict[str, str]) -> str | None:
     return None
 
 
-def run_unit_tests(work: Path, timeout: float) -> UnitReport:
+def run_unit_tests(work: Path, python: str, timeout: float) -> UnitReport:
     started = time.monotonic()
     root = work / "unit-run"
     shutil.copytree(
@@ -653,7 +655,7 @@ def run_unit_tests(work: Path, timeout: float) -> UnitReport:
     env.pop("PYTHONPATH", None)
     env["OFFICIAL_UNIT_RESULTS"] = str(results)
     cmd = [
-        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors",
+        python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors",
         "--rootdir", str(root), "-c", str(root / "pytest.ini"), "tests/unit",
     ]  # fmt: skip
     done = subprocess.run(
@@ -697,7 +699,7 @@ def _print_unit(report: UnitReport, verbose: bool) -> None:
     expected = sum(1 for t, o in report.outcomes.items() if o != "passed" and _match(t, EXPECTED_FAILURES))
     print(
         f"\nofficial unit tests: {counts['passed']} passed, {counts['failed']} failed "
-        f"({collect_errors} files failed to import), {counts['skipped']} skipped in {report.seconds:.1f} s; "
+        f"({collect_errors} file(s) failed to import), {counts['skipped']} skipped in {report.seconds:.1f} s; "
         f"expected failures (official internals / deliberate differences): {expected}; "
         f"pending other branches: {len(report.pending_failing)} failing, "
         f"{len(report.pending_passing)} passing"
@@ -714,8 +716,13 @@ def _print_unit(report: UnitReport, verbose: bool) -> None:
         if verbose:
             for test_id in ids:
                 print(f"        {test_id}")
+    now_passing: dict[str, int] = {}
     for test_id in report.pending_passing:
-        print(f"  NOW PASSING (pending entry can move out of PENDING): {test_id}")
+        pattern = _match(test_id, PENDING)
+        assert pattern is not None
+        now_passing[pattern] = now_passing.get(pattern, 0) + 1
+    for pattern, n in now_passing.items():
+        print(f"  now passing: {n:3d} x {PENDING[pattern]}: move {pattern!r} out of PENDING")
     for test_id in report.unexpected_passes:
         print(f"  UNEXPECTED PASS (remove from EXPECTED_FAILURES): {test_id}")
     for test_id in report.unexpected_failures:
@@ -742,9 +749,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", dest="json_out", default=None, help="write the results as JSON here")
     parser.add_argument("--python", default=sys.executable,
-                        help="interpreter that runs the samples (default: this one). To calibrate the "
-                        "harness, point it at a venv with the official package: the fake server still "
-                        "runs here")  # fmt: skip
+                        help="interpreter that runs the samples and unit tests (default: this one). To "
+                        "calibrate the harness, point it at a venv with the official package (and pytest, "
+                        "pytest-asyncio): the fake server still runs here")  # fmt: skip
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="print each sample's output and test ids"
     )
@@ -806,7 +813,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
 
         if args.only in (None, "unit"):
-            report = run_unit_tests(work, timeout=600)
+            report = run_unit_tests(work, args.python, timeout=600)
             _print_unit(report, args.verbose)
             failed |= bool(report.unexpected_failures or report.unexpected_passes)
             summary["unit"] = {
