@@ -12,8 +12,20 @@ import pytest
 from aiohttp import web
 from azure.core.credentials import AzureKeyCredential
 
-from azure.ai.voicelive.aio import VoiceLiveConnection, connect
+from azure.ai.voicelive.aio import (
+    ConversationResource,
+    InputAudioBufferResource,
+    OutputAudioBufferResource,
+    ResponseResource,
+    SessionResource,
+    TranscriptionSessionResource,
+    VoiceLiveConnection,
+    connect,
+)
 from azure.ai.voicelive.models import (
+    ClientEvent,
+    ClientEventResponseCancel,
+    ClientEventResponseCreate,
     ClientEventSessionUpdate,
     FunctionCallOutputItem,
     InputTextContentPart,
@@ -292,3 +304,55 @@ async def test_seed_example_runs_unchanged(server: ScriptedServer) -> None:
     assert isinstance(seen[1], ServerEventSessionUpdated)
     assert seen[1].session["turn_detection"] is None
     assert seen[1].session.id == "sess_1"
+
+
+class RecordingConnection:
+    """Stands in for a connection: records what the resources hand to ``send``."""
+
+    def __init__(self) -> None:
+        self.sent: list[object] = []
+        self.session = SessionResource(self)  # type: ignore[arg-type]
+        self.transcription_session = TranscriptionSessionResource(self)  # type: ignore[arg-type]
+        self.response = ResponseResource(self)  # type: ignore[arg-type]
+        self.input_audio_buffer = InputAudioBufferResource(self)  # type: ignore[arg-type]
+        self.output_audio_buffer = OutputAudioBufferResource(self)  # type: ignore[arg-type]
+        self.conversation = ConversationResource(self)  # type: ignore[arg-type]
+
+    async def send(self, event: object) -> None:
+        self.sent.append(event)
+
+
+@pytest.mark.parametrize(
+    ("name", "call", "expected"),
+    [case for case in CASES if case[2]["type"] != "input_audio_buffer.append"],
+    ids=[case[0] for case in CASES if case[2]["type"] != "input_audio_buffer.append"],
+)
+async def test_resources_hand_send_a_typed_client_event(
+    name: str, call: Call, expected: dict[str, Any]
+) -> None:
+    # As in the official package: code that mocks connection.send sees ClientEvent* models.
+    conn = RecordingConnection()
+    await call(conn)  # type: ignore[arg-type]
+    (event,) = conn.sent
+    if expected["type"] == "transcription_session.update":  # no class, a dict (as in the official)
+        assert type(event) is dict and event == expected
+        return
+    assert isinstance(event, ClientEvent)
+    assert type(event) is not ClientEvent, f"{expected['type']} has no specific class"
+    assert event.type == expected["type"]
+
+
+async def test_typed_client_events_match_the_official_classes() -> None:
+    conn = RecordingConnection()
+    await conn.session.update(session=RequestSession(model="gpt-realtime"))
+    await conn.session.update(session={"model": "gpt-realtime", "temperature": 0.7})
+    await conn.response.create()
+    await conn.response.cancel(response_id="resp_1")
+    update, update_mapping, create, cancel = conn.sent
+    assert isinstance(update, ClientEventSessionUpdate) and isinstance(
+        update_mapping, ClientEventSessionUpdate
+    )
+    assert isinstance(update.session, RequestSession) and update.session.model == "gpt-realtime"
+    assert update_mapping["session"] == {"model": "gpt-realtime", "temperature": 0.7}
+    assert isinstance(create, ClientEventResponseCreate) and dict(create) == {"type": "response.create"}
+    assert isinstance(cancel, ClientEventResponseCancel) and cancel.response_id == "resp_1"

@@ -1,11 +1,13 @@
 """The resource helpers: one keyword-only coroutine per client event.
 
-Every method builds its client event in wire format and sends it as one text frame through
-its connection. ``event_id`` is sent only when given; other optional parameters that are
-``None`` are left out. Mappings are sent as they are (``None`` values become ``null``;
-nested models, enums and bytes are converted). Errors: ``TypeError`` / ``ValueError`` for bad
-arguments (raised before anything is sent) and :class:`~azure.ai.voicelive.aio.ConnectionClosed`
-once the connection has ended. Resources hold no state; any number of tasks may use them at once.
+Every method builds its client event in wire format and hands it to ``connection.send`` as the
+matching typed model (``ClientEventSessionUpdate``, ``ClientEventResponseCreate``...), as the
+official package does; ``input_audio_buffer.append``, the hot path, assembles its frame directly.
+``event_id`` is sent only when given; other optional parameters that are ``None`` are left out.
+Mappings are sent as they are (``None`` values become ``null``; nested models, enums and bytes
+are converted). Errors: ``TypeError`` / ``ValueError`` for bad arguments (raised before anything
+is sent) and :class:`~azure.ai.voicelive.aio.ConnectionClosed` once the connection has ended.
+Resources hold no state; any number of tasks may use them at once.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
     from ..models import (
+        ClientEvent,
         ConversationRequestItem,
         ConversationRequestItemParams,
         RequestSession,
@@ -44,14 +47,23 @@ _APPEND = '{"type":"input_audio_buffer.append","audio":"'
 _APPEND_ID = '{"type":"input_audio_buffer.append","event_id":'
 
 
-def _event(event_type: str, event_id: str | None, **fields: Any) -> dict[str, Any]:
+def _event(event_type: str, event_id: str | None, **fields: Any) -> ClientEvent | dict[str, Any]:
+    """The client event as its typed model (``ClientEventSessionUpdate``...), wrapping the wire dict.
+
+    The official package hands ``connection.send`` typed client events too (and a plain dict for
+    ``transcription_session.update``, which has no class), so code that mocks ``send`` sees the
+    same types on both. Wrapping costs no copy; the frame is the same.
+    """
+    from ..models._events_client import ClientEvent
+
     event: dict[str, Any] = {"type": event_type}
     if event_id is not None:
         event["event_id"] = event_id
     for key, value in fields.items():
         if value is not None:
             event[key] = value
-    return event
+    typed = ClientEvent._from_wire(event)
+    return event if type(typed) is ClientEvent else typed
 
 
 def _mapping(name: str, value: object, what: str) -> None:
