@@ -157,8 +157,13 @@ def test_connect_is_sync_and_returns_async_context_manager(server: ScriptedServe
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"agent_name": "a"}, ValueError, "agent_name and project_name must be given together"),
-        ({"project_name": "p"}, ValueError, "agent_name and project_name"),
+        (
+            {"agent_name": "a"},
+            ValueError,
+            r"^Both 'agent_name' and 'project_name' are required when connecting to an Azure AI Foundry "
+            r"agent\. Missing project_name",
+        ),
+        ({"project_name": "p"}, ValueError, "'agent_name' and 'project_name' are required"),
         ({"conversation_id": "c"}, ValueError, "only apply to agent sessions"),
         ({"endpoint": "myres.services.ai.azure.com"}, ValueError, "absolute https:// URL"),
         ({"api_version": ""}, ValueError, "api_version"),
@@ -172,7 +177,6 @@ def test_connect_is_sync_and_returns_async_context_manager(server: ScriptedServe
         ({"connection_options": {"autoping": "yes"}}, ValueError, "autoping"),
         ({"connection_options": {"vendor_options": {"not_a_kw": 1}}}, TypeError, "not a keyword of aiohttp"),
         ({"connection_options": {"vendor_options": {"headers": {}}}}, TypeError, "pass headers= to connect"),
-        ({"unknown_kw": 1}, TypeError, "unexpected keyword argument"),
         ({"session": object()}, TypeError, "connector="),
         ({"credential_scopes": []}, ValueError, "credential_scopes"),
         ({"model": None}, ValueError, r"^connect\(\) needs model= \(a deployment such as 'gpt-realtime'\)"),
@@ -186,6 +190,24 @@ def test_call_time_validation(
     with pytest.raises(error, match=message) as info:
         connect(**args)
     assert KEY not in str(info.value)
+    assert server.requests == []
+
+
+def test_unknown_keywords_are_ignored_with_a_warning(server: ScriptedServer) -> None:
+    # The official connect() accepts extra keywords "for runtime compatibility"; so does ours,
+    # but it says so: a typo such as conection_options= does not pass silently.
+    with pytest.warns(
+        UserWarning,
+        match=(
+            r"^connect\(\) ignores unknown keyword argument\(s\): conection_options, legacy_option "
+            r"\(as the official package does\)"
+        ),
+    ) as caught:
+        manager = connect(
+            endpoint=server.url, credential=key(), model="m", legacy_option=True, conection_options={}
+        )
+    assert isinstance(manager, contextlib.AbstractAsyncContextManager)
+    assert caught[0].filename == __file__  # points at the caller's line
     assert server.requests == []
 
 

@@ -116,8 +116,8 @@ def test_agent_query_order() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"agent_name": "a"}, "agent_name and project_name must be given together"),
-        ({"project_name": "p"}, "missing agent_name"),
+        ({"agent_name": "a"}, "Missing project_name"),
+        ({"project_name": "p"}, "Missing agent_name"),
         ({"agent_version": "1"}, "only apply to agent sessions"),
         ({"agent_name": "", "project_name": "p"}, "must not be empty"),
     ],

@@ -127,6 +127,12 @@ def require_model_or_agent(
     )
 
 
+# The official package's wording, which code may match on; ours adds what is missing.
+_BOTH_REQUIRED = (
+    "Both 'agent_name' and 'project_name' are required when connecting to an Azure AI Foundry agent."
+)
+
+
 def agent_query(
     *,
     model: str | None,
@@ -152,14 +158,15 @@ def agent_query(
         given = [name for name, value in extras.items() if value is not None]
         if given:
             raise ValueError(
-                f"{', '.join(given)} only apply to agent sessions: pass agent_name= and project_name= too"
+                f"{_BOTH_REQUIRED} {', '.join(given)} only apply to agent sessions: pass agent_name= "
+                "and project_name= too."
             )
         return [] if model is None else [("model", _text("model", model))]
     if agent_name is None or project_name is None:
         missing = "agent_name" if agent_name is None else "project_name"
         raise ValueError(
-            f"agent_name and project_name must be given together (missing {missing}): "
-            "an agent session names both the agent and its Foundry project"
+            f"{_BOTH_REQUIRED} Missing {missing}: an agent session names both the agent and its "
+            "Foundry project."
         )
     # The official agent overload accepts model= too: it is sent before the agent parameters.
     pairs = [] if model is None else [("model", _text("model", model))]

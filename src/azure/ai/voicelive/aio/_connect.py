@@ -14,6 +14,7 @@ import inspect
 import json
 import logging
 import socket
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, Union, cast, overload
 from urllib.parse import urlsplit
@@ -280,10 +281,14 @@ def _resolve_kwargs(kwargs: dict[str, Any]) -> tuple[aiohttp.BaseConnector | Non
         )
     unknown = sorted(set(kwargs) - set(_EXTRA_KWARGS))
     if unknown:
-        raise TypeError(
-            f"connect() got unexpected keyword argument(s): {', '.join(unknown)}; "
-            f"extra keywords it accepts: {', '.join(_EXTRA_KWARGS)} "
-            "(WebSocket settings go in connection_options)"
+        # The official connect() accepts and ignores extra keywords ("legacy passthrough"), so
+        # code may pass some: they are ignored here too, but never silently (a typo shows).
+        warnings.warn(
+            f"connect() ignores unknown keyword argument(s): {', '.join(unknown)} (as the official "
+            f"package does); the extra keywords it uses are {', '.join(_EXTRA_KWARGS)}, and "
+            "WebSocket settings go in connection_options.",
+            UserWarning,
+            stacklevel=3,
         )
     connector = kwargs.get("connector")
     if connector is not None and not isinstance(connector, aiohttp.BaseConnector):
@@ -511,6 +516,14 @@ _WATCHES: dict[int, _HandshakeWatch] = {}
 _NO_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=None, sock_read=None)
 
 
+class _RedirectRefused(aiohttp.ClientError):
+    """Raised inside aiohttp by the redirect hook; becomes the ``ConnectionError`` it causes."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class _HandshakeHooks:
     """aiohttp trace hooks installed on every SDK session: refuse redirects, keep error bodies."""
 
@@ -522,11 +535,11 @@ class _HandshakeHooks:
         response = params.response
         location = response.headers.get("Location") or response.headers.get("URI")
         where = f"Location {safe_url(location)!r}" if location else "no Location header"
-        raise ConnectionError(
+        raise _RedirectRefused(
             f"WebSocket redirects are not supported. {describe_target(str(response.url))} answered "
             f"HTTP {response.status} with {where}. The redirect was not followed and no credential "
             "was sent to it; if that address is the right service endpoint, pass it as endpoint=.",
-            status_code=response.status,
+            response.status,
         )
 
     @staticmethod
@@ -662,6 +675,8 @@ def _handshake_error(
     """The ConnectionError for a failed handshake, or None to let ``exc`` propagate as it is."""
     if isinstance(exc, ConnectionError):
         return exc
+    if isinstance(exc, _RedirectRefused):  # chained, as upstream: __cause__ is an aiohttp.ClientError
+        return ConnectionError(str(exc), status_code=exc.status)
     target = describe_target(url)
     if isinstance(exc, aiohttp.WSServerHandshakeError):
         _redact_request_info(exc)
