@@ -128,3 +128,62 @@ async def test_a_key_echoed_by_the_server_is_redacted() -> None:
     text = str(info.value)
     assert text.startswith(f"Access denied (HTTP 403) at 127.0.0.1:{server.port}: check the API key")
     assert "key *** denied" in text
+
+
+# ------------------------------------------------------------------ typos in wire-format mappings
+async def test_typos_in_mappings_warn_once_naming_the_closest_field() -> None:
+    from azure.ai.voicelive._protocol import hints
+
+    hints._WARNED.clear()  # once per key per process: start from a clean slate
+    async with FakeVoiceLiveServer() as server:
+        async with connect(endpoint=server.endpoint, credential=AzureKeyCredential("k"), model="m") as conn:
+            with pytest.warns(UserWarning) as caught:
+                await conn.session.update(session={"modalitis": ["text"], "instructions": "Be brief."})
+                await conn.session.update(session={"modalitis": ["text"]})  # the same key: no second warning
+                await conn.response.create(response={"instuctions": "x", "modalities": ["text"]})
+                await conn.conversation.item.create(
+                    item={
+                        "type": "message",
+                        "role": "user",
+                        "contnet": [{"type": "input_text", "text": "hi"}],
+                    }
+                )
+                await conn.conversation.item.create(
+                    item={"type": "function_call_output", "call_id": "c", "outptu": "1"}
+                )
+            messages = [str(w.message) for w in caught]
+            tail = (
+                " It is sent as it is (a preview field works), but the service ignores keys it does not know."
+            )
+            assert messages == [
+                "session={...} has a key no Voice Live field has: 'modalitis'; did you mean 'modalities'?"
+                + tail,
+                "response={...} has a key no Voice Live field has: 'instuctions'; "
+                "did you mean 'instructions'?" + tail,
+                "item={...} has a key no Voice Live field has: 'contnet'; did you mean 'content'?" + tail,
+                "item={...} has a key no Voice Live field has: 'outptu'; did you mean 'output'?" + tail,
+            ]
+            assert all(w.filename == __file__ for w in caught)  # points at the caller's line
+    # Still sent, as they are (preview fields keep working).
+    sent = [e for e in server.received if e["type"] == "session.update"]
+    assert sent[0]["session"]["modalitis"] == ["text"]
+
+
+async def test_known_keys_models_and_preview_free_mappings_do_not_warn() -> None:
+    import warnings
+
+    from azure.ai.voicelive.models import RequestSession
+
+    async with FakeVoiceLiveServer() as server:
+        async with connect(endpoint=server.endpoint, credential=AzureKeyCredential("k"), model="m") as conn:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                await conn.session.update(
+                    session={
+                        "modalities": ["text"],
+                        "turn_detection": {"type": "server_vad"},
+                        "voice": "alloy",
+                    }
+                )
+                await conn.session.update(session=RequestSession(modalities=["text"]))
+                await conn.response.create(response={"modalities": ["text"], "instructions": "x"})

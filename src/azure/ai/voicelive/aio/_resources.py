@@ -71,6 +71,13 @@ def _mapping(name: str, value: object, what: str) -> None:
         raise TypeError(f"{name} must be {what} or a mapping in wire format, got {type(value).__name__}")
 
 
+def warn_unknown_keys(kind: str, value: object) -> None:
+    """A ``UserWarning`` for a misspelt key of a plain mapping (loaded on first use)."""
+    from .._protocol.hints import warn_unknown_keys as warn
+
+    warn(kind, value, stacklevel=4)
+
+
 def _non_negative_int(name: str, value: object) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -103,6 +110,7 @@ class SessionResource:
         Raises ``TypeError`` for anything else.
         """
         _mapping("session", session, "a RequestSession")
+        warn_unknown_keys("session", session)
         await self._connection.send(_event("session.update", event_id, session=session))
 
 
@@ -141,6 +149,7 @@ class ResponseResource:
         """
         if response is not None:
             _mapping("response", response, "a ResponseCreateParams")
+            warn_unknown_keys("response", response)
         await self._connection.send(
             _event(
                 "response.create",
@@ -247,6 +256,7 @@ class ConversationItemResource:
         after that item. Raises ``TypeError`` for a non-mapping.
         """
         _mapping("item", item, "a ConversationRequestItem")
+        warn_unknown_keys("item", item)
         await self._connection.send(
             _event("conversation.item.create", event_id, previous_item_id=previous_item_id, item=item)
         )
