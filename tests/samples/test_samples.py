@@ -215,7 +215,7 @@ def test_quickstart(runs: dict[str, Run]) -> None:
     run = ok(runs, "quickstart")
     assert 'assistant: You said: "Hello! What can you do?".  [completed]' in run.stdout
     assert re.search(rf"you \(transcribed\): {TRANSCRIPT}\n", run.stdout)
-    assert re.search(r'assistant: I heard \d+\.\d s of audio\.  \[completed\]', run.stdout)
+    assert re.search(r"assistant: I heard \d+\.\d s of audio\.  \[completed\]", run.stdout)
     check_wav(run.cwd / "quickstart_output.wav", 24000)
 
 
@@ -232,10 +232,10 @@ def test_text_chat(runs: dict[str, Run]) -> None:
 def test_function_calling(runs: dict[str, Run]) -> None:
     run = ok(runs, "function_calling")
     output = '{"location": "Seattle", "sky": "light rain", "temperature": "14 celsius"}'
-    assert f'(calling get_weather({{"location": "Seattle"}}) -> {output})' in run.stdout
+    assert f'(calling get_weather({{"location":"Seattle"}}) -> {output})' in run.stdout
     # The final answer quotes the function's output.
     assert "assistant: The result is: Seattle, light rain, 14 celsius.  [completed]" in run.stdout
-    assert re.search(r'calling get_time\(\{"location": "Tokyo"\}\)', run.stdout)
+    assert re.search(r'calling get_time\(\{"location":"Tokyo"\}\)', run.stdout)
     assert re.search(r"assistant: The result is: Tokyo, \d\d:\d\d\.  \[completed\]", run.stdout)
 
 
@@ -258,7 +258,7 @@ def test_manual_turns(runs: dict[str, Run]) -> None:
     assert "input buffer cleared; the session goes on" in out
     assert out.index("input buffer cleared") < out.index("committed as item ")
     assert re.search(rf"you \(transcribed\): {TRANSCRIPT}\n", out)
-    assert re.search(r'assistant: I heard \d+\.\d s of audio\.  \[completed, \d+\.\d s of audio\]', out)
+    assert re.search(r"assistant: I heard \d+\.\d s of audio\.  \[completed, \d+\.\d s of audio\]", out)
 
 
 def test_transcription(runs: dict[str, Run]) -> None:
@@ -287,7 +287,7 @@ def test_telephony(runs: dict[str, Run], name: str, wav: str) -> None:
     codec = "g711_alaw" if name.endswith("alaw") else "g711_ulaw"
     assert f"caller: 140 frames of 160 bytes ({codec}, 8000 Hz)" in run.stdout
     assert re.search(rf"caller \(transcribed\): {TRANSCRIPT}\n", run.stdout)
-    assert re.search(r'assistant: I heard \d+\.\d s of audio\.  \[completed\]', run.stdout)
+    assert re.search(r"assistant: I heard \d+\.\d s of audio\.  \[completed\]", run.stdout)
     check_wav(run.cwd / wav, 8000)
 
 
@@ -322,7 +322,7 @@ def test_voice_assistant_with_wav_files(runs: dict[str, Run]) -> None:
     assert "(speaking what_is_the_weather.wav as the microphone)" in out
     assert out.index("[you started speaking at") < out.index("[you stopped speaking at")
     assert re.search(rf"you \(transcribed\): {TRANSCRIPT}\n", out)
-    assert re.search(r'assistant: I heard \d+\.\d s of audio\.  \[completed\]', out)
+    assert re.search(r"assistant: I heard \d+\.\d s of audio\.  \[completed\]", out)
     assert "interrupted" not in out
     seconds = check_wav(run.cwd / "reply.wav", 24000)
     assert f"wrote {seconds:.1f} s of played audio to reply.wav" in out

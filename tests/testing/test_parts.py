@@ -243,7 +243,7 @@ def test_spec_checker_catches_missing_and_mistyped_fields(spec_checker: Any) -> 
             "type": "message",
             "role": "user",
             "status": "completed",
-            "content": [{"type": "input_audio"}],
+            "content": [{"type": "input_audio", "transcript": 5}],
         },
     }
-    assert any("audio" in e for e in spec_checker.event(bad_item))
+    assert any("transcript" in e for e in spec_checker.event(bad_item))

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ._responder import (
         DefaultResponder,
         FunctionCallReply,
+        McpCallReply,
         Reply,
         Responder,
         ScriptedResponder,
@@ -31,8 +32,9 @@ if TYPE_CHECKING:
         Transcriber,
         default_transcriber,
     )
+    from ._responses import Pacing, PendingReply
     from ._server import FakeVoiceLiveServer, Faults
-    from ._simulator import DEFAULT_VOICE, PendingReply, Simulator, default_session
+    from ._simulator import DEFAULT_VOICE, Simulator, default_session
     from ._vad import EnergyVad, VadEvent, threshold_to_rms
     from ._voice import Utterance, synthesize
 
@@ -40,6 +42,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "DefaultResponder": "._responder",
     "FunctionCallReply": "._responder",
+    "McpCallReply": "._responder",
+    "Pacing": "._responses",
     "Reply": "._responder",
     "Responder": "._responder",
     "ScriptedResponder": "._responder",
@@ -49,7 +53,7 @@ _LAZY = {
     "FakeVoiceLiveServer": "._server",
     "Faults": "._server",
     "DEFAULT_VOICE": "._simulator",
-    "PendingReply": "._simulator",
+    "PendingReply": "._responses",
     "Simulator": "._simulator",
     "default_session": "._simulator",
     "EnergyVad": "._vad",
@@ -80,6 +84,8 @@ __all__ = [
     "FakeVoiceLiveServer",
     "Faults",
     "FunctionCallReply",
+    "McpCallReply",
+    "Pacing",
     "PendingReply",
     "Reply",
     "Responder",
