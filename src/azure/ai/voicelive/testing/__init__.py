@@ -9,7 +9,9 @@
 
 :class:`FakeVoiceLiveServer` serves the realtime websocket on 127.0.0.1; each connection runs a
 :class:`Simulator` (the sans-I/O session: turn detection, transcription, conversation items,
-streamed responses with synthesised speech, function calls). :class:`Faults` injects failures.
+streamed responses with synthesised speech, function and MCP calls, session expiry).
+:class:`Pacing` says how long the fake model takes (realistic by default, or instant);
+:class:`Faults` injects failures.
 Replies come from a responder (default :class:`DefaultResponder`); see
 :data:`Responder` and :data:`Transcriber` for the interfaces. With pytest, the
 ``voicelive_server`` fixture gives a started server.
