@@ -12,7 +12,7 @@ question the loop is:
 
 Text modality keeps the output short. Against the fake server the default responder calls the
 tool whose subject the question mentions ("weather in Seattle" -> ``get_weather`` with
-``{"location": "Seattle"}``) and then answers quoting the function output.
+``{"location":"Seattle"}``) and then answers quoting the function output.
 
     python samples/function_calling_async.py                            # against the fake server
     python samples/function_calling_async.py --question "What's the weather in Paris?"

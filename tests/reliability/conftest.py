@@ -42,6 +42,7 @@ from azure.ai.voicelive.testing import FakeVoiceLiveServer
 WAIT = 5.0  # upper bound of every wait
 KEY = "reliability-KEY-7d3f9a1c5e"  # the api-key the fake servers accept (a "secret")
 MODEL = "gpt-realtime"
+SEED = 12  # the fake's ids are random; one seed gives every run of a conversation the same ids
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -160,7 +161,7 @@ async def start_text_response(conn: VoiceLiveConnection, text: str = "hello ther
 
 async def reference_run(text: str = "hello there") -> list[dict[str, Any]]:
     """The events (plain dicts) a fault-free fake server sends for one text turn, through response.done."""
-    async with FakeVoiceLiveServer(api_key=KEY) as server, open_fake(server) as conn:
+    async with FakeVoiceLiveServer(api_key=KEY, seed=SEED) as server, open_fake(server) as conn:
         await start_text_response(conn, text)
         out = await drain(conn, until="response.done")
     assert out.closed is None and out.errors == []
@@ -175,6 +176,7 @@ async def fake() -> AsyncIterator[Callable[..., Awaitable[FakeVoiceLiveServer]]]
 
     async def make(**kwargs: Any) -> FakeVoiceLiveServer:
         kwargs.setdefault("api_key", KEY)
+        kwargs.setdefault("seed", SEED)
         server = FakeVoiceLiveServer(**kwargs)
         await server.start()
         started.append(server)

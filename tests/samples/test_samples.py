@@ -232,10 +232,10 @@ def test_text_chat(runs: dict[str, Run]) -> None:
 def test_function_calling(runs: dict[str, Run]) -> None:
     run = ok(runs, "function_calling")
     output = '{"location": "Seattle", "sky": "light rain", "temperature": "14 celsius"}'
-    assert f'(calling get_weather({{"location": "Seattle"}}) -> {output})' in run.stdout
+    assert f'(calling get_weather({{"location":"Seattle"}}) -> {output})' in run.stdout
     # The final answer quotes the function's output.
     assert "assistant: The result is: Seattle, light rain, 14 celsius.  [completed]" in run.stdout
-    assert re.search(r'calling get_time\(\{"location": "Tokyo"\}\)', run.stdout)
+    assert re.search(r'calling get_time\(\{"location":"Tokyo"\}\)', run.stdout)
     assert re.search(r"assistant: The result is: Tokyo, \d\d:\d\d\.  \[completed\]", run.stdout)
 
 

@@ -28,6 +28,11 @@ SPEC_PATH = Path(
 )
 
 
+# Fields the 1.3.1 models mark required that the service leaves out: the user's audio is never
+# echoed back in an input_audio part (the fake follows the service, not the model).
+SERVICE_OMITS = {("RequestAudioContentPart", "audio")}
+
+
 class SpecChecker:
     """Checks wire dicts against the model fields recorded in the API spec."""
 
@@ -60,7 +65,7 @@ class SpecChecker:
             optional = ann.startswith("Optional[") or "NoneType" in ann
             wire = field["wire"]
             if value.get(wire) is None:
-                if not optional:
+                if not optional and (cls, wire) not in SERVICE_OMITS:
                     errors.append(f"{path}.{wire}: required by {cls} but missing")
                 continue
             self._value(value[wire], ann, f"{path}.{wire}", errors)
@@ -208,6 +213,8 @@ class Harness:
 def make_harness(spec_checker: SpecChecker | None) -> Callable[..., Harness]:
     def make(**kwargs: Any) -> Harness:
         kwargs.setdefault("session_id", "sess_test")
+        kwargs.setdefault("pacing", "instant")  # time-insensitive tests: every event due at once
+        kwargs.setdefault("max_session_duration", None)
         harness = Harness(Simulator(**kwargs), spec_checker)
         harness.start()
         return harness

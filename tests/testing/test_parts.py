@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 import pytest
@@ -243,7 +244,107 @@ def test_spec_checker_catches_missing_and_mistyped_fields(spec_checker: Any) -> 
             "type": "message",
             "role": "user",
             "status": "completed",
-            "content": [{"type": "input_audio"}],
+            "content": [{"type": "input_audio", "transcript": 5}],
         },
     }
-    assert any("audio" in e for e in spec_checker.event(bad_item))
+    assert any("transcript" in e for e in spec_checker.event(bad_item))
+
+
+# --- the simulator's parts, each alone ------------------------------------------------------------
+
+
+def test_ids_are_base62_unique_and_reproducible_with_a_seed() -> None:
+    from azure.ai.voicelive.testing._common import Ids
+
+    ids = Ids()
+    made = [ids.new("item") for _ in range(200)]
+    assert len(set(made)) == 200 and all(re.fullmatch(r"item_[0-9A-Za-z]{21}", i) for i in made)
+    assert [Ids(7).new("x") for _ in range(2)] == [Ids(7).new("x")] * 2
+    seeded = Ids(7)
+    seeded.claim(Ids(7).new("x"))
+    assert seeded.new("x") != Ids(7).new("x")  # a claimed (client-chosen) id is never handed out
+
+
+def test_pacing_knobs_are_checked() -> None:
+    from azure.ai.voicelive.testing import Pacing
+
+    assert Pacing.of(None) == Pacing.of("model") == Pacing()
+    assert Pacing().latency > 0 and Pacing().interval > 0  # never instant by default
+    assert Pacing.of("instant").latency == 0 == Pacing.instant().transcription_delay
+    for bad in ({"interval": -0.1}, {"generation_speed": 0}, {"transcription_delay": True}):
+        with pytest.raises(ValueError):
+            Pacing(**bad)
+    with pytest.raises(ValueError):
+        Pacing.of("fast")
+
+
+def test_playback_clock_runs_at_real_time_up_to_what_was_sent() -> None:
+    from azure.ai.voicelive.testing._responses import Playback
+
+    pb = Playback("item_x", 0, started_at=10.0, received_ms=800.0)
+    assert pb.played_ms(10.0) == 0 and pb.played_ms(10.5) == pytest.approx(500)
+    assert pb.played_ms(30.0) == 800 and pb.played_ms(9.0) == 0
+
+
+def test_session_config_alone_validates_warns_and_defaults() -> None:
+    from azure.ai.voicelive.testing._common import Reject
+    from azure.ai.voicelive.testing._session import SessionConfig, is_cascaded
+
+    cfg = SessionConfig(model="gpt-4.1", now=1000.0, max_session_duration=60.0)
+    assert (
+        cfg.session["expires_at"] == 1060
+        and cfg.session["input_audio_transcription"]["model"] == "azure-speech"
+    )
+    assert is_cascaded("phi4-mini") and not is_cascaded("gpt-4o-realtime-preview") and not is_cascaded(None)
+    assert cfg.update({"output_audio_format": "pcm16-8000hz"}) == [
+        (
+            "deprecated_value",
+            "'pcm16-8000hz' is deprecated; use 'pcm16_8000hz'.",
+            "session.output_audio_format",
+        )
+    ]
+    with pytest.raises(Reject) as info:
+        cfg.update({"turn_detection": {"type": "server_vad", "eagerness": "low"}})
+    assert info.value.code == "unknown_parameter"
+    assert cfg.update({"turn_detection": {"type": "semantic_vad"}}) == []
+    assert cfg.session["turn_detection"]["eagerness"] == "auto"
+
+
+def test_conversation_store_alone_hides_user_audio_in_public_views() -> None:
+    from azure.ai.voicelive.testing._common import Ids
+    from azure.ai.voicelive.testing._conversation import Conversation
+
+    store = Conversation(Ids(1))
+    item, previous = store.add_user_audio("item_a", b"\x00\x01" * 480, 20.0)
+    assert previous is None and store.meta["item_a"].audio_ms == 20.0
+    assert "audio" in item["content"][0] and "audio" not in store.public(item)["content"][0]
+    text, previous = store.create(
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}, "root", 48.0
+    )
+    assert previous is None and [i["id"] for i in store.items] == [text["id"], "item_a"]
+
+
+def test_mcp_approval_rules() -> None:
+    from azure.ai.voicelive.testing._tools import mcp_approval_needed
+
+    assert mcp_approval_needed(None, "x") and mcp_approval_needed({"require_approval": "always"}, "x")
+    assert not mcp_approval_needed({"require_approval": "never"}, "x")
+    assert not mcp_approval_needed({"require_approval": {"never": ["x"]}}, "x")
+    assert mcp_approval_needed({"require_approval": {"never": {"tool_names": ["y"]}}}, "x")
+    assert not mcp_approval_needed({"require_approval": {"always": ["y"]}}, "x")
+
+
+def test_input_audio_alone_finds_speech_and_refuses_short_commits() -> None:
+    from azure.ai.voicelive.testing._common import Reject
+    from azure.ai.voicelive.testing._input import InputAudio
+
+    audio = InputAudio()
+    audio.configure({"turn_detection": {"type": "server_vad"}})
+    changes = audio.append(silence_pcm16(200) + sine_pcm16(600, 300) + silence_pcm16(700))
+    assert [c.kind for c in changes] == ["start", "stop"] and len(changes[1].audio) > 0
+    audio.configure({"turn_detection": None})
+    audio.clear()
+    audio.append(silence_pcm16(50))
+    with pytest.raises(Reject) as info:
+        audio.commit()
+    assert info.value.code == "input_audio_buffer_commit_empty"

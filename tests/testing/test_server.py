@@ -124,7 +124,9 @@ async def test_session_created_and_text_round_trip(http: aiohttp.ClientSession) 
         assert server.url == f"ws://127.0.0.1:{server.port}/voice-live/realtime" and server.port > 0
         async with http.ws_connect(server.url + QUERY, headers=KEY) as ws:
             created = await recv(ws)
-            assert created["type"] == "session.created" and created["event_id"] == "event_1"
+            assert created["type"] == "session.created"
+            assert re.fullmatch(r"event_[0-9A-Za-z]{21}", created["event_id"])
+            assert re.fullmatch(r"sess_[0-9A-Za-z]{21}", created["session"]["id"])
             assert created["session"]["model"] == "gpt-realtime"
             assert server.connections == 1
             await ws.send_json({**say("Hello server"), "event_id": "c1"})
@@ -222,7 +224,8 @@ async def test_realtime_audio_is_paced_and_cancel_stops_it(http: aiohttp.ClientS
             if event["type"] == "response.audio.delta":
                 audio_ms += len(base64.b64decode(event["delta"])) / 48
         elapsed = time.monotonic() - start
-        assert 0.35 <= elapsed <= 2.0  # 500 ms of audio sent at playback speed (first chunk at once)
+        # 500 ms of audio generated 4 times faster than playback: 125 ms, neither instant nor real time
+        assert 0.1 <= elapsed <= 2.0
         await ws.send_json({"type": "response.cancel"})
         events = await recv_until(ws, "response.done")
         assert events[-1]["response"]["status"] == "cancelled"

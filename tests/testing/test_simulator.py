@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from typing import Any
 
@@ -59,10 +60,10 @@ WEATHER_TOOL = {
 
 def test_session_created_carries_the_full_default_session(make_harness: Any) -> None:
     before = int(time.time())
-    h = make_harness()
+    h = make_harness(max_session_duration=3600.0)
     (event,) = h.all
     assert event["type"] == "session.created"
-    assert event["event_id"] == "event_1"
+    assert re.fullmatch(r"event_[0-9A-Za-z]{21}", event["event_id"])  # base62, like the service's
     session = event["session"]
     assert session == {
         "id": "sess_test",
@@ -90,6 +91,15 @@ def test_session_created_carries_the_full_default_session(make_harness: Any) -> 
         "tool_choice": "auto",
         "temperature": 0.8,
         "max_response_output_tokens": "inf",
+        "output_audio_timestamp_types": None,
+        "parallel_tool_calls": None,
+        "reasoning_effort": None,
+        "interim_response": None,
+        "include": None,
+        "metadata": None,
+        "animation": None,
+        "avatar": None,
+        "agent": None,
         "expires_at": session["expires_at"],
     }
     assert before + 3600 <= session["expires_at"] <= int(time.time()) + 3600
@@ -125,7 +135,7 @@ def test_session_update_merges_and_returns_the_full_session(harness: Any) -> Non
             },
         }
     )
-    assert updated["type"] == "session.updated" and updated["event_id"] == "event_2"
+    assert updated["type"] == "session.updated" and updated["event_id"].startswith("event_")
     s = updated["session"]
     assert s["instructions"] == "Be brief."
     assert s["voice"] == {"type": "openai", "name": "alloy"}
@@ -168,7 +178,27 @@ def test_session_update_merges_and_returns_the_full_session(harness: Any) -> Non
         ({"voice": 7}, "invalid_type", "session.voice"),
         ({"input_audio_format": "mp3"}, "invalid_value", "session.input_audio_format"),
         ({"output_audio_format": "wav"}, "invalid_value", "session.output_audio_format"),
-        ({"input_audio_sampling_rate": 44100}, "invalid_value", "session.input_audio_sampling_rate"),
+        ({"input_audio_sampling_rate": 22050}, "invalid_value", "session.input_audio_sampling_rate"),
+        (
+            {"input_audio_noise_reduction": {"type": "studio"}},
+            "invalid_value",
+            "session.input_audio_noise_reduction.type",
+        ),
+        (
+            {"input_audio_echo_cancellation": {"type": "client_echo"}},
+            "invalid_value",
+            "session.input_audio_echo_cancellation.type",
+        ),
+        (
+            {"input_audio_transcription": {"model": "whisper-2"}},
+            "invalid_value",
+            "session.input_audio_transcription.model",
+        ),
+        (
+            {"turn_detection": {"type": "semantic_vad", "eagerness": "eager"}},
+            "invalid_value",
+            "session.turn_detection.eagerness",
+        ),
         ({"turn_detection": {"type": "bogus_vad"}}, "invalid_value", "session.turn_detection.type"),
         ({"turn_detection": {"threshold": 0.3}}, "missing_required_parameter", "session.turn_detection.type"),
         (
@@ -254,28 +284,31 @@ def test_manual_commit_creates_the_user_audio_item(make_harness: Any) -> None:
     events = h.send({"type": "input_audio_buffer.commit", "event_id": "c1"})
     assert types(events) == ["input_audio_buffer.committed", "conversation.item.created"]
     committed, created = events
+    item_id = committed["item_id"]
+    assert re.fullmatch(r"item_[0-9A-Za-z]{21}", item_id)
     assert committed == {
         "type": "input_audio_buffer.committed",
         "event_id": committed["event_id"],
         "previous_item_id": None,
-        "item_id": "item_1",
+        "item_id": item_id,
     }
     assert created["previous_item_id"] is None
+    # The user's audio is not echoed back (as on the service): the part has no "audio".
     assert created["item"] == {
-        "id": "item_1",
+        "id": item_id,
         "object": "realtime.item",
         "type": "message",
         "status": "completed",
         "role": "user",
-        "content": [{"type": "input_audio", "audio": "", "transcript": None}],
+        "content": [{"type": "input_audio", "transcript": None}],
     }
     assert h.sim.input_buffer_ms == 0
-    (retrieved,) = h.send({"type": "conversation.item.retrieve", "item_id": "item_1"})
+    (retrieved,) = h.send({"type": "conversation.item.retrieve", "item_id": item_id})
     assert base64.b64decode(retrieved["item"]["content"][0]["audio"]) == pcm
     # a second turn links to the first
     h.append(sine_pcm16(300, 200))
     committed2 = h.send({"type": "input_audio_buffer.commit"})[0]
-    assert committed2["previous_item_id"] == "item_1" and committed2["item_id"] == "item_2"
+    assert committed2["previous_item_id"] == item_id and committed2["item_id"] not in (item_id, None)
 
 
 @pytest.mark.parametrize(("ms", "shown"), [(0, "0.00ms"), (50, "50.00ms"), (99, "99.00ms")])
@@ -402,7 +435,7 @@ def test_vad_timeline_runs_across_turns_and_padding_clamps_at_zero(harness: Any)
     # second tone starts at 1300 + 1000 = 2300 ms into the session
     assert abs(one(second, "input_audio_buffer.speech_started")["audio_start_ms"] - 2000) <= 20
     committed = one(second, "input_audio_buffer.committed")
-    assert committed["previous_item_id"] == "item_2"  # the first reply
+    assert committed["previous_item_id"] == harness.sim.conversation[1]["id"]  # the first reply
     assert [i["role"] for i in harness.sim.conversation] == ["user", "assistant", "user"]
 
 
@@ -477,27 +510,31 @@ def test_transcription_events_follow_the_committed_item(make_harness: Any) -> No
     h = make_harness(transcriber=transcriber)
     h.send({"type": "session.update", "session": {"input_audio_transcription": {"model": "whisper-1"}}})
     events = h.append(speech())
+    # The transcription comes later than the commit (after response.created, as on the service).
     assert types(events) == [
         "input_audio_buffer.speech_started",
         "input_audio_buffer.speech_stopped",
         "input_audio_buffer.committed",
         "conversation.item.created",
+        "response.created",
+    ]
+    item_id = events[2]["item_id"]
+    later = h.drain()
+    assert types(later)[:4] == [
         "conversation.item.input_audio_transcription.delta",
         "conversation.item.input_audio_transcription.delta",
         "conversation.item.input_audio_transcription.delta",
         "conversation.item.input_audio_transcription.completed",
-        "response.created",
     ]
-    item_id = events[2]["item_id"]
-    deltas = [e for e in events if e["type"].endswith("transcription.delta")]
+    deltas = later[:3]
     assert [d["delta"] for d in deltas] == ["hello ", "big ", "world"]
     assert all(d["item_id"] == item_id and d["content_index"] == 0 for d in deltas)
-    completed = events[7]
+    completed = later[3]
     assert completed["transcript"] == "hello big world" and completed["item_id"] == item_id
     assert calls and calls[0][1] == 24000 and abs(calls[0][0] / 48 - 2000) <= 20
     (retrieved,) = h.send({"type": "conversation.item.retrieve", "item_id": item_id})
     assert retrieved["item"]["content"][0]["transcript"] == "hello big world"
-    assert one(h.drain(), "response.audio_transcript.done")["transcript"] == 'You said: "hello big world".'
+    assert one(later, "response.audio_transcript.done")["transcript"] == 'You said: "hello big world".'
 
 
 @pytest.mark.parametrize(
@@ -506,7 +543,7 @@ def test_transcription_events_follow_the_committed_item(make_harness: Any) -> No
 def test_default_transcriber_describes_the_audio(make_harness: Any, model: str) -> None:
     h = manual(make_harness, input_audio_transcription={"model": model, "language": "en"})
     h.append(silence_pcm16(1250))
-    events = h.send({"type": "input_audio_buffer.commit"})
+    events = h.send({"type": "input_audio_buffer.commit"}) + h.drain()
     assert (
         one(events, "conversation.item.input_audio_transcription.completed")["transcript"]
         == "[1.2 s of audio]"
@@ -525,10 +562,9 @@ def test_transcriber_failure_reports_failed(make_harness: Any) -> None:
         }
     )
     h.append(silence_pcm16(200))
-    failed = one(
-        h.send({"type": "input_audio_buffer.commit"}), "conversation.item.input_audio_transcription.failed"
-    )
-    assert failed["item_id"] == "item_1" and failed["content_index"] == 0
+    committed = h.send({"type": "input_audio_buffer.commit"})
+    failed = one(h.drain(), "conversation.item.input_audio_transcription.failed")
+    assert failed["item_id"] == committed[0]["item_id"] and failed["content_index"] == 0
     assert "no speech model" in failed["error"]["message"]
 
 
@@ -538,11 +574,14 @@ def test_transcriber_failure_reports_failed(make_harness: Any) -> None:
 def test_text_conversation_gets_a_spoken_response(harness: Any) -> None:
     created = harness.send(user_text("Hi there", event_id="c1"))
     assert types(created) == ["conversation.item.created"]
-    assert created[0]["item"]["id"] == "item_1" and created[0]["previous_item_id"] is None
+    user_id = created[0]["item"]["id"]
+    assert re.fullmatch(r"item_[0-9A-Za-z]{21}", user_id) and created[0]["previous_item_id"] is None
     immediate = harness.send({"type": "response.create", "event_id": "c2"})
     assert types(immediate) == ["response.created"]
     response = immediate[0]["response"]
-    assert response["id"] == "resp_1" and response["status"] == "in_progress" and response["output"] == []
+    response_id = response["id"]
+    assert re.fullmatch(r"resp_[0-9A-Za-z]{21}", response_id)
+    assert response["status"] == "in_progress" and response["output"] == []
     assert response["object"] == "realtime.response" and response["modalities"] == ["text", "audio"]
     events = harness.drain()
     text = 'You said: "Hi there".'
@@ -560,15 +599,15 @@ def test_text_conversation_gets_a_spoken_response(harness: Any) -> None:
     assert middle[0]["type"] == "response.audio_transcript.delta"  # the first word comes with the first audio
     # ids are consistent across the whole sequence
     item_id = events[0]["item"]["id"]
-    assert item_id == "item_2"
+    assert item_id not in (user_id, None)
     for e in events[2:-2]:
         assert (e["response_id"], e["item_id"], e["output_index"], e["content_index"]) == (
-            "resp_1",
+            response_id,
             item_id,
             0,
             0,
         )
-    assert events[1]["previous_item_id"] == "item_1"
+    assert events[1]["previous_item_id"] == user_id
     assert events[0]["item"]["status"] == "in_progress" and events[0]["item"]["content"] == []
     # transcript and audio
     assert "".join(e["delta"] for e in middle if e["type"] == "response.audio_transcript.delta") == text
@@ -590,7 +629,7 @@ def test_text_conversation_gets_a_spoken_response(harness: Any) -> None:
         usage["output_token_details"]["audio_tokens"] > 0 and usage["input_token_details"]["text_tokens"] > 0
     )
     assert not harness.sim.response_active
-    assert [i["id"] for i in harness.sim.conversation] == ["item_1", "item_2"]
+    assert [i["id"] for i in harness.sim.conversation] == [user_id, item_id]
 
 
 def test_text_only_modality_streams_text(harness: Any) -> None:
@@ -669,10 +708,10 @@ def test_out_of_band_response_leaves_the_conversation_alone(harness: Any) -> Non
 
 
 def test_a_second_response_while_one_is_active_is_an_error(harness: Any) -> None:
-    harness.send({"type": "response.create"})
+    (created,) = harness.send({"type": "response.create"})
     (error,) = harness.send({"type": "response.create", "event_id": "again"})
     assert error["error"]["code"] == "conversation_already_has_active_response"
-    assert error["error"]["event_id"] == "again" and "resp_1" in error["error"]["message"]
+    assert error["error"]["event_id"] == "again" and created["response"]["id"] in error["error"]["message"]
     assert harness.drain()[-1]["response"]["status"] == "completed"
     assert types(harness.send({"type": "response.create"})) == ["response.created"]
 
@@ -716,23 +755,25 @@ def test_function_call_flow_and_follow_up_answer(harness: Any) -> None:
         "response.done",
     ]
     added = events[2]["item"]
+    item_id, call_id = added["id"], added["call_id"]
+    assert re.fullmatch(r"call_[0-9A-Za-z]{21}", call_id)
     assert added == {
-        "id": "item_2",
+        "id": item_id,
         "object": "realtime.item",
         "type": "function_call",
         "status": "in_progress",
         "name": "get_weather",
-        "call_id": "call_1",
+        "call_id": call_id,
         "arguments": "",
     }
     deltas = [e for e in events if e["type"] == "response.function_call_arguments.delta"]
-    arguments = '{"location": "Seattle"}'
+    arguments = '{"location":"Seattle"}'  # compact JSON, as the service sends it
     assert "".join(d["delta"] for d in deltas) == arguments
-    assert all(d["call_id"] == "call_1" and d["item_id"] == "item_2" for d in deltas)
+    assert all(d["call_id"] == call_id and d["item_id"] == item_id for d in deltas)
     args_done = events[6]
     assert (args_done["name"], args_done["call_id"], args_done["arguments"]) == (
         "get_weather",
-        "call_1",
+        call_id,
         arguments,
     )
     assert json.loads(args_done["arguments"]) == {"location": "Seattle"}
@@ -742,12 +783,12 @@ def test_function_call_flow_and_follow_up_answer(harness: Any) -> None:
 
     output = {
         "type": "function_call_output",
-        "call_id": "call_1",
+        "call_id": call_id,
         "output": json.dumps({"sky": "sunny", "temp": "72F"}),
     }
     created = harness.send({"type": "conversation.item.create", "item": output})
-    assert created[0]["previous_item_id"] == "item_2"
-    assert created[0]["item"] == {"id": "item_3", "object": "realtime.item", **output}
+    assert created[0]["previous_item_id"] == item_id
+    assert created[0]["item"] == {"id": created[0]["item"]["id"], "object": "realtime.item", **output}
     answer = harness.run({"type": "response.create"})
     assert one(answer, "response.audio_transcript.done")["transcript"] == "The result is: sunny, 72F."
 
@@ -779,7 +820,7 @@ def test_scripted_replies_can_hold_several_items(make_harness: Any) -> None:
         ("function_call", "call_custom"),
     ]
     assert [e["output_index"] for e in events if e["type"] == "response.output_item.added"] == [0, 1]
-    assert one(events, "response.function_call_arguments.done")["arguments"] == '{"q": "x"}'
+    assert one(events, "response.function_call_arguments.done")["arguments"] == '{"q":"x"}'
     assert one(h.run({"type": "response.create"}), "response.text.done")["text"] == "Two."
     assert len(script.calls) == 2 and script.calls[0][1]["modalities"] == ["text"]
 
@@ -888,14 +929,15 @@ def test_output_audio_buffer_clear(harness: Any) -> None:
 
 
 def test_truncate_cuts_audio_and_transcript(harness: Any) -> None:
-    harness.say("Hello")  # item_1 user, item_2 assistant
+    harness.say("Hello")
+    asst = harness.sim.conversation[1]["id"]
     full = harness.sim.conversation[1]["content"][0]["transcript"]
     assert full == 'You said: "Hello".'
     (truncated,) = harness.send(
         {
             "type": "conversation.item.truncate",
             "event_id": "t1",
-            "item_id": "item_2",
+            "item_id": asst,
             "content_index": 0,
             "audio_end_ms": 600,
         }
@@ -903,18 +945,18 @@ def test_truncate_cuts_audio_and_transcript(harness: Any) -> None:
     assert truncated == {
         "type": "conversation.item.truncated",
         "event_id": truncated["event_id"],
-        "item_id": "item_2",
+        "item_id": asst,
         "content_index": 0,
         "audio_end_ms": 600,
     }
-    (retrieved,) = harness.send({"type": "conversation.item.retrieve", "item_id": "item_2"})
+    (retrieved,) = harness.send({"type": "conversation.item.retrieve", "item_id": asst})
     cut = retrieved["item"]["content"][0]["transcript"]
     assert cut == "You said:" and full.startswith(cut)  # the words whose sound started before 600 ms
     (error,) = harness.send(
         {
             "type": "conversation.item.truncate",
             "event_id": "t2",
-            "item_id": "item_2",
+            "item_id": asst,
             "content_index": 0,
             "audio_end_ms": 900,
         }
@@ -926,13 +968,14 @@ def test_truncate_cuts_audio_and_transcript(harness: Any) -> None:
 
 def test_truncate_errors(harness: Any) -> None:
     harness.say("Hello")
-    total = harness.sim._meta["item_2"].audio_ms
+    user_id, asst = (item["id"] for item in harness.sim.conversation)
+    total = harness.sim.store.meta[asst].audio_ms
     (past,) = harness.send(
-        {"type": "conversation.item.truncate", "item_id": "item_2", "content_index": 0, "audio_end_ms": 60000}
+        {"type": "conversation.item.truncate", "item_id": asst, "content_index": 0, "audio_end_ms": 60000}
     )
     assert past["error"]["message"] == f"Audio content of {round(total)}ms is already shorter than 60000ms."
     (user,) = harness.send(
-        {"type": "conversation.item.truncate", "item_id": "item_1", "content_index": 0, "audio_end_ms": 0}
+        {"type": "conversation.item.truncate", "item_id": user_id, "content_index": 0, "audio_end_ms": 0}
     )
     assert user["error"]["code"] == "invalid_value" and user["error"]["param"] == "item_id"
     assert "only model output audio messages can be truncated" in user["error"]["message"]
@@ -941,7 +984,7 @@ def test_truncate_errors(harness: Any) -> None:
     )
     assert unknown["error"]["param"] == "item_id" and "nope" in unknown["error"]["message"]
     (index,) = harness.send(
-        {"type": "conversation.item.truncate", "item_id": "item_2", "content_index": 3, "audio_end_ms": 0}
+        {"type": "conversation.item.truncate", "item_id": asst, "content_index": 3, "audio_end_ms": 0}
     )
     assert index["error"]["param"] == "content_index"
 
@@ -952,8 +995,8 @@ def test_truncate_errors(harness: Any) -> None:
 def test_items_are_placed_retrieved_and_deleted(harness: Any) -> None:
     a = harness.send(user_text("a"))[0]
     b = harness.send(user_text("b"))[0]
-    assert (a["item"]["id"], a["previous_item_id"]) == ("item_1", None)
-    assert (b["item"]["id"], b["previous_item_id"]) == ("item_2", "item_1")
+    assert a["previous_item_id"] is None
+    assert b["previous_item_id"] == a["item"]["id"] != b["item"]["id"]
     first = harness.send(
         {
             "type": "conversation.item.create",
@@ -967,21 +1010,22 @@ def test_items_are_placed_retrieved_and_deleted(harness: Any) -> None:
         }
     )[0]
     assert first["previous_item_id"] is None and first["item"]["id"] == "sys"
-    middle = harness.send(user_text("between", previous_item_id="item_1"))[0]
-    assert middle["previous_item_id"] == "item_1"
-    assert [i["id"] for i in harness.sim.conversation] == ["sys", "item_1", middle["item"]["id"], "item_2"]
+    a_id, b_id = a["item"]["id"], b["item"]["id"]
+    middle = harness.send(user_text("between", previous_item_id=a_id))[0]
+    assert middle["previous_item_id"] == a_id
+    assert [i["id"] for i in harness.sim.conversation] == ["sys", a_id, middle["item"]["id"], b_id]
     (unknown,) = harness.send(user_text("x", previous_item_id="missing", event_id="p1"))
     assert unknown["error"]["param"] == "previous_item_id" and unknown["error"]["event_id"] == "p1"
     (dup,) = harness.send({"type": "conversation.item.create", "item": {**a["item"], "object": None}})
     assert dup["error"]["param"] == "item.id"
 
-    (retrieved,) = harness.send({"type": "conversation.item.retrieve", "item_id": "item_2"})
+    (retrieved,) = harness.send({"type": "conversation.item.retrieve", "item_id": b_id})
     assert retrieved["type"] == "conversation.item.retrieved" and retrieved["item"] == b["item"]
-    (deleted,) = harness.send({"type": "conversation.item.delete", "item_id": "item_2"})
-    assert deleted["type"] == "conversation.item.deleted" and deleted["item_id"] == "item_2"
-    (gone,) = harness.send({"type": "conversation.item.retrieve", "item_id": "item_2", "event_id": "r2"})
+    (deleted,) = harness.send({"type": "conversation.item.delete", "item_id": b_id})
+    assert deleted["type"] == "conversation.item.deleted" and deleted["item_id"] == b_id
+    (gone,) = harness.send({"type": "conversation.item.retrieve", "item_id": b_id, "event_id": "r2"})
     assert gone["error"]["code"] == "invalid_value" and gone["error"]["event_id"] == "r2"
-    assert harness.send({"type": "conversation.item.delete", "item_id": "item_2"})[0]["type"] == "error"
+    assert harness.send({"type": "conversation.item.delete", "item_id": b_id})[0]["type"] == "error"
 
 
 def test_other_item_kinds_are_accepted(harness: Any) -> None:
@@ -1110,7 +1154,8 @@ def test_invalid_events_give_errors_carrying_their_event_id(
 
 def test_truncate_field_types_are_checked(harness: Any) -> None:
     harness.say("Hello")
-    base = {"type": "conversation.item.truncate", "item_id": "item_2", "content_index": 0}
+    asst = harness.sim.conversation[1]["id"]
+    base = {"type": "conversation.item.truncate", "item_id": asst, "content_index": 0}
     assert harness.send(base)[0]["error"]["code"] == "missing_required_parameter"
     assert harness.send({**base, "audio_end_ms": "10"})[0]["error"]["code"] == "invalid_type"
     assert harness.send({**base, "audio_end_ms": -1})[0]["error"]["code"] == "invalid_value"
@@ -1174,11 +1219,14 @@ def test_realtime_pacing_follows_the_audio_clock(make_harness: Any) -> None:
         event = sim.pop_stream()
         assert event is not None
         sent.append(event)
-    assert types(sent)[-1] == "response.audio.delta"  # the first chunk goes at once
-    assert sim.stream_delay() == pytest.approx(0.1)
+    # Audio is generated 4 times faster than it plays: each 100 ms chunk takes 25 ms.
+    assert "response.audio.delta" not in types(sent)
+    assert sim.stream_delay() == pytest.approx(0.025)
     assert sim.pop_stream() is None  # not due yet
-    now[0] += 0.1
-    assert sim.stream_delay() == 0.0 and sim.pop_stream() is not None
+    now[0] += 0.025
+    assert sim.stream_delay() == 0.0
+    first = sim.pop_stream()
+    assert first is not None and first["type"] == "response.audio.delta"
     now[0] += 60
     rest = h.drain()
     assert rest[-1]["type"] == "response.done"

@@ -9,7 +9,9 @@
 
 :class:`FakeVoiceLiveServer` serves the realtime websocket on 127.0.0.1; each connection runs a
 :class:`Simulator` (the sans-I/O session: turn detection, transcription, conversation items,
-streamed responses with synthesised speech, function calls). :class:`Faults` injects failures.
+streamed responses with synthesised speech, function and MCP calls, session expiry).
+:class:`Pacing` says how long the fake model takes (realistic by default, or instant);
+:class:`Faults` injects failures.
 Replies come from a responder (default :class:`DefaultResponder`); see
 :data:`Responder` and :data:`Transcriber` for the interfaces. With pytest, the
 ``voicelive_server`` fixture gives a started server.
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from ._responder import (
         DefaultResponder,
         FunctionCallReply,
+        McpCallReply,
         Reply,
         Responder,
         ScriptedResponder,
@@ -31,8 +34,9 @@ if TYPE_CHECKING:
         Transcriber,
         default_transcriber,
     )
+    from ._responses import Pacing, PendingReply
     from ._server import FakeVoiceLiveServer, Faults
-    from ._simulator import DEFAULT_VOICE, PendingReply, Simulator, default_session
+    from ._simulator import DEFAULT_VOICE, Simulator, default_session
     from ._vad import EnergyVad, VadEvent, threshold_to_rms
     from ._voice import Utterance, synthesize
 
@@ -40,6 +44,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "DefaultResponder": "._responder",
     "FunctionCallReply": "._responder",
+    "McpCallReply": "._responder",
+    "Pacing": "._responses",
     "Reply": "._responder",
     "Responder": "._responder",
     "ScriptedResponder": "._responder",
@@ -49,7 +55,7 @@ _LAZY = {
     "FakeVoiceLiveServer": "._server",
     "Faults": "._server",
     "DEFAULT_VOICE": "._simulator",
-    "PendingReply": "._simulator",
+    "PendingReply": "._responses",
     "Simulator": "._simulator",
     "default_session": "._simulator",
     "EnergyVad": "._vad",
@@ -80,6 +86,8 @@ __all__ = [
     "FakeVoiceLiveServer",
     "Faults",
     "FunctionCallReply",
+    "McpCallReply",
+    "Pacing",
     "PendingReply",
     "Reply",
     "Responder",

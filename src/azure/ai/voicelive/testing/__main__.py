@@ -19,7 +19,22 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="TCP port; 0 picks a free one (default 8765)")
     parser.add_argument("--api-key", default=None, help="the only api-key accepted (default: any credential)")
-    parser.add_argument("--realtime", action="store_true", help="pace reply audio at playback speed")
+    parser.add_argument(
+        "--realtime", action="store_true", help="generate reply audio a few times faster than playback"
+    )
+    parser.add_argument(
+        "--pacing",
+        choices=("model", "instant"),
+        default="model",
+        help="model: tens of milliseconds per response, like a fast model (default); instant: no delay",
+    )
+    parser.add_argument(
+        "--max-session-duration",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="session lifetime; then an error session_expired and close 1001 (default 3600; 0: never)",
+    )
     return parser.parse_args(argv)
 
 
@@ -30,7 +45,12 @@ async def _serve(args: argparse.Namespace) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     async with FakeVoiceLiveServer(
-        host=args.host, port=args.port, api_key=args.api_key, realtime=args.realtime
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key,
+        realtime=args.realtime,
+        pacing=args.pacing,
+        max_session_duration=args.max_session_duration or None,
     ) as server:
         print(f"Fake Voice Live server listening on {server.endpoint} (Ctrl+C to stop)", flush=True)
         await stop.wait()

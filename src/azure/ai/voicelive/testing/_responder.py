@@ -9,7 +9,8 @@ response may see; do not mutate them) and ``session`` is the effective configura
 response: the session merged with the ``response.create`` overrides (``instructions``, ``tools``,
 ``tool_choice``, ``modalities``, ``voice``, ...). A reply is a :class:`TextReply` (spoken or written
 depending on the modalities), a :class:`FunctionCallReply`, or a plain ``str`` (short for
-``TextReply``); a sequence gives several output items in one response. The responder may be an
+``TextReply``); an :class:`McpCallReply` runs a tool of a session ``mcp`` server; a sequence
+gives several output items in one response. The responder may be an
 ``async def`` (or return any awaitable); the fake server awaits it.
 
 A *transcriber* turns committed user audio into text when ``input_audio_transcription`` is
@@ -27,7 +28,7 @@ import json
 import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Union, cast
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DefaultResponder",
     "FunctionCallReply",
+    "McpCallReply",
     "Reply",
     "Responder",
     "ScriptedResponder",
@@ -55,9 +57,10 @@ class TextReply:
 
 @dataclass(frozen=True)
 class FunctionCallReply:
-    """A function call: ``arguments`` is a mapping (sent as JSON) or JSON text sent as is.
+    """A function call: ``arguments`` is a mapping (sent as compact JSON, ``{"location":"Seattle"}``,
+    as the service sends it) or JSON text sent as is.
 
-    ``call_id`` defaults to a fresh ``call_<n>`` id.
+    ``call_id`` defaults to a fresh ``call_...`` id.
     """
 
     name: str
@@ -66,15 +69,42 @@ class FunctionCallReply:
 
     def arguments_json(self) -> str:
         """The arguments as the JSON text that goes on the wire."""
-        if isinstance(self.arguments, str):
-            return self.arguments
-        return json.dumps(dict(self.arguments), separators=(", ", ": "))
+        return _compact(self.arguments)
 
 
-Reply = Union[TextReply, FunctionCallReply, str]
-"""One output item of a response: text/speech, a function call, or ``str`` for ``TextReply(str)``."""
+@dataclass(frozen=True)
+class McpCallReply:
+    """A call of tool ``name`` on the session's MCP server ``server_label``.
+
+    The fake makes no network call: ``output`` is the tool's result (default ``"{}"``) or
+    ``error`` makes the call fail. Unless the server's ``require_approval`` exempts the tool,
+    a reply without ``approval_request_id`` becomes an ``mcp_approval_request`` item (and the
+    response ends); answer the client's approval with a reply carrying the request's id.
+    """
+
+    server_label: str
+    name: str
+    arguments: Mapping[str, Any] | str = field(default_factory=dict[str, Any])
+    output: str | None = None
+    error: str | None = None
+    approval_request_id: str | None = None
+
+    def arguments_json(self) -> str:
+        """The arguments as the JSON text that goes on the wire."""
+        return _compact(self.arguments)
+
+
+def _compact(arguments: Mapping[str, Any] | str) -> str:
+    if isinstance(arguments, str):
+        return arguments
+    return json.dumps(dict(arguments), separators=(",", ":"), ensure_ascii=False)
+
+
+Reply = Union[TextReply, FunctionCallReply, McpCallReply, str]
+"""One output item of a response: text/speech, a function or MCP call, or ``str`` for ``TextReply(str)``."""
 
 ReplyResult = Union[Reply, Sequence[Reply]]
+"""What a responder returns: one reply or several (several output items in one response)."""
 
 Responder = Callable[
     [list[dict[str, Any]], dict[str, Any]],
@@ -100,26 +130,30 @@ def default_transcriber(pcm16: bytes, sample_rate: int) -> str:
     return f"[{describe_duration(len(pcm16) / 2 / sample_rate * 1000)} of audio]"
 
 
-def normalize_replies(result: object) -> list[TextReply | FunctionCallReply]:
+def normalize_replies(result: object) -> list[TextReply | FunctionCallReply | McpCallReply]:
     """Turn what a responder returned into a list of replies.
 
     Raises ``TypeError`` for anything that is not a reply, a string or a sequence of them.
     """
     items: Iterable[object]
-    if isinstance(result, (str, TextReply, FunctionCallReply)):
+    if isinstance(result, (str, TextReply, FunctionCallReply, McpCallReply)):
         items = (result,)
     elif isinstance(result, Sequence):
         items = cast("Sequence[object]", result)
     else:
-        raise TypeError(f"a responder must return TextReply, FunctionCallReply or str, got {result!r}")
-    replies: list[TextReply | FunctionCallReply] = []
+        raise TypeError(
+            f"a responder must return TextReply, FunctionCallReply, McpCallReply or str, got {result!r}"
+        )
+    replies: list[TextReply | FunctionCallReply | McpCallReply] = []
     for item in items:
         if isinstance(item, str):
             replies.append(TextReply(item))
-        elif isinstance(item, (TextReply, FunctionCallReply)):
+        elif isinstance(item, (TextReply, FunctionCallReply, McpCallReply)):
             replies.append(item)
         else:
-            raise TypeError(f"a responder must return TextReply, FunctionCallReply or str, got {item!r}")
+            raise TypeError(
+                f"a responder must return TextReply, FunctionCallReply, McpCallReply or str, got {item!r}"
+            )
     return replies
 
 
@@ -282,21 +316,51 @@ class DefaultResponder:
 
     It looks at the newest item of the conversation (ignoring system messages):
 
-    * a ``function_call_output``: answers ``The result is: <values>.`` quoting the output's values
-      (JSON objects and arrays are flattened, e.g. ``The result is: sunny, 72F.``);
+    * a ``function_call_output`` (or a completed MCP call): answers ``The result is: <values>.``
+      quoting the output's values (JSON objects and arrays are flattened, e.g.
+      ``The result is: sunny, 72F.``);
+    * an ``mcp_approval_response``: runs the approved call (see :class:`McpCallReply`) and
+      answers with its result, or says it will not run it;
     * a user message, with function tools available and ``tool_choice`` not ``"none"``: calls the
       first tool the words name or whose subject they mention ("What's the weather in Seattle?"
       calls ``get_weather`` with ``{"location": "Seattle"}``); ``tool_choice`` ``"required"`` or
-      ``{"type": "function", "name": ...}`` forces a call;
+      ``{"type": "function", "name": ...}`` forces a call; the same goes for the tools listed by
+      the session's MCP servers;
     * otherwise answers ``You said: "<text>".`` with the newest user text (typed text or audio
       transcript); ``I heard 1.2 s of audio.`` for audio without a transcript (or with the
       default transcriber's ``[1.2 s of audio]`` description); and
       ``Hello! How can I help you today?`` when there is no user message.
 
+    Options:
+
+    * ``memory=True`` answers with what it remembers instead of ``You said``:
+      ``This is turn 3; earlier you said: "Hi", "I live in Oslo".`` counting the user messages
+      in the conversation (typed, spoken or created with ``conversation.item.create``), so a
+      conversation carried over into a new session is visible.
+    * ``preamble="Let me check."`` speaks a short message before each function or MCP call, in
+      the same response (as models often do).
+    * ``mcp_tools``: the tools each MCP server lists, by ``server_label`` (a list of
+      ``{"name", "description", "input_schema"}``); a server not in it lists one ``search`` tool
+      taking a ``query``. ``mcp_results``: a tool's output by tool name, a string or a function
+      of the arguments (default: ``{"result": "<name> done"}``).
+
     Instructions are accepted and ignored.
     """
 
-    def __call__(self, conversation: list[dict[str, Any]], session: dict[str, Any]) -> Reply:
+    def __init__(
+        self,
+        *,
+        memory: bool = False,
+        preamble: str | None = None,
+        mcp_tools: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+        mcp_results: Mapping[str, str | Callable[[dict[str, Any]], str]] | None = None,
+    ) -> None:
+        self.memory = memory
+        self.preamble = preamble
+        self.mcp_tools = dict(mcp_tools or {})
+        self.mcp_results = dict(mcp_results or {})
+
+    def __call__(self, conversation: list[dict[str, Any]], session: dict[str, Any]) -> ReplyResult:
         """Decide the reply for ``conversation`` under ``session`` (see the class docstring)."""
         newest: Mapping[str, Any] | None = None
         for item in reversed(conversation):
@@ -304,25 +368,50 @@ class DefaultResponder:
                 newest = item
                 break
         if newest is not None and newest.get("type") == "function_call_output":
-            described = describe_output(str(newest.get("output", "")))
-            return TextReply(f"The result is: {described.rstrip('.')}.")
+            return self._result(str(newest.get("output", "")))
+        if newest is not None and newest.get("type") == "mcp_approval_response":
+            return self._approved(newest, conversation)
         if newest is not None and newest.get("type") == "message" and newest.get("role") == "user":
             text = _message_text(newest)
-            call = self._tool_call(text, session)
+            call = self._tool_call(text, session) or self._mcp_call(text, session, conversation)
             if call is not None:
-                return call
+                replies: list[Reply] = [self.preamble] if self.preamble else []
+                replies += self._run_unless_approval_needed(call, session)
+                return replies[0] if len(replies) == 1 else replies
+            if self.memory:
+                return self._remember(conversation)
             heard = _DESCRIBED_AUDIO.fullmatch(text)
             if heard:  # the default transcriber's description, not words: say what was heard
                 return TextReply(f"I heard {heard.group(1)} of audio.")
             if text:
                 return TextReply(f'You said: "{text}".')
             return TextReply(f"I heard {describe_duration(_audio_ms(newest, session))} of audio.")
+        if self.memory:
+            return self._remember(conversation)
         for item in reversed(conversation):
             if item.get("type") == "message" and item.get("role") == "user":
                 text = _message_text(item)
                 if text:
                     return TextReply(f'You said: "{text}".')
         return TextReply("Hello! How can I help you today?")
+
+    @staticmethod
+    def _result(output: str) -> TextReply:
+        return TextReply(f"The result is: {describe_output(output).rstrip('.')}.")
+
+    @staticmethod
+    def _remember(conversation: list[dict[str, Any]]) -> TextReply:
+        said = [
+            _message_text(item) or "[audio]"
+            for item in conversation
+            if item.get("type") == "message" and item.get("role") == "user"
+        ]
+        if not said:
+            return TextReply("Hello! How can I help you today?")
+        if len(said) == 1:
+            return TextReply("This is turn 1; you have not said anything before.")
+        earlier = ", ".join(f'"{text}"' for text in said[:-1])
+        return TextReply(f"This is turn {len(said)}; earlier you said: {earlier}.")
 
     @staticmethod
     def _tool_call(text: str, session: Mapping[str, Any]) -> FunctionCallReply | None:
@@ -342,6 +431,88 @@ class DefaultResponder:
         if chosen is None:
             return None
         return FunctionCallReply(str(chosen["name"]), build_arguments(chosen, text))
+
+    # --- MCP ---------------------------------------------------------------------------------------
+
+    def list_mcp_tools(self, server_label: str, server: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The tools the MCP server ``server_label`` lists (``mcp_tools``, or one ``search`` tool)."""
+        if server_label in self.mcp_tools:
+            return [dict(t) for t in self.mcp_tools[server_label]]
+        return [
+            {
+                "name": "search",
+                "description": f"Search {server_label}",
+                "input_schema": {
+                    "type": "object",
+                    "properties": {"query": {"type": "string"}},
+                    "required": ["query"],
+                },
+            }
+        ]
+
+    def run_mcp_tool(self, name: str, arguments: dict[str, Any]) -> str:
+        """The output of an MCP tool call (from ``mcp_results``, or ``{"result": "<name> done"}``)."""
+        result = self.mcp_results.get(name)
+        if result is None:
+            return json.dumps({"result": f"{name} done"}, separators=(",", ":"))
+        return result(arguments) if callable(result) else result
+
+    def _mcp_call(
+        self, text: str, session: Mapping[str, Any], conversation: list[dict[str, Any]]
+    ) -> McpCallReply | None:
+        if session.get("tool_choice", "auto") == "none":
+            return None
+        for item in conversation:
+            if item.get("type") != "mcp_list_tools":
+                continue
+            for tool in item.get("tools") or ():
+                spec = {"name": tool.get("name", ""), "parameters": tool.get("input_schema")}
+                if tool.get("name") and _mentions(text, spec):
+                    return McpCallReply(
+                        str(item.get("server_label")), str(tool["name"]), build_arguments(spec, text)
+                    )
+        return None
+
+    def _run_unless_approval_needed(
+        self, call: FunctionCallReply | McpCallReply, session: Mapping[str, Any]
+    ) -> list[Reply]:
+        if isinstance(call, FunctionCallReply):
+            return [call]
+        from ._tools import mcp_approval_needed, mcp_server  # the tools part knows the approval rules
+
+        if mcp_approval_needed(mcp_server(session, call.server_label), call.name):
+            return [call]  # the fake turns it into an mcp_approval_request
+        output = self.run_mcp_tool(call.name, _json_object(call.arguments_json()))
+        return [replace(call, output=output), self._result(output)]
+
+    def _approved(self, answer: Mapping[str, Any], conversation: list[dict[str, Any]]) -> ReplyResult:
+        request = next(
+            (i for i in conversation if i.get("id") == answer.get("approval_request_id")),
+            None,
+        )
+        if request is None:
+            return TextReply("Hello! How can I help you today?")
+        name = str(request.get("name", ""))
+        if not answer.get("approve"):
+            return TextReply(f"OK, I will not run {name}.")
+        output = self.run_mcp_tool(name, _json_object(str(request.get("arguments") or "{}")))
+        call = McpCallReply(
+            str(request.get("server_label", "")),
+            name,
+            str(request.get("arguments") or "{}"),
+            output=output,
+            approval_request_id=str(request.get("id")),
+        )
+        return [call, self._result(output)]
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """``text`` parsed as a JSON object (``{}`` for anything else)."""
+    try:
+        value: _Json = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 class ScriptedResponder:

@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from ._responder import Responder, Transcriber
+from ._responses import Pacing
 from ._simulator import DEFAULT_MODEL, Event, Simulator
 
 __all__ = ["FakeVoiceLiveServer", "Faults"]
@@ -176,7 +177,7 @@ class _Connection:
             self._close_request.set_result((code, reason))
 
     async def _pump(self) -> None:
-        """Send the streamed events of responses, when they are due."""
+        """Send the timed events (responses, transcriptions, listings, expiry) when they are due."""
         sim = self.sim
         with self._guard():
             while not self.done:
@@ -189,18 +190,21 @@ class _Connection:
                     else:
                         sim.resolve_reply(pending, result)
                     continue
+                self._wake.clear()
                 delay = sim.stream_delay()
-                if delay is None:
-                    self._wake.clear()
-                    await self._wake.wait()
-                    continue
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                if delay is None or delay > 0:
+                    # Sleep until the next event is due, or until a client event changes the plan.
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), delay)
                     continue
                 async with self._lock:
                     event = sim.pop_stream()
                     if event is not None:
                         await self._send(event)
+                if sim.close_request is not None:
+                    code, reason = sim.close_request
+                    self.request_close(code, reason)
+                    return
                 # Let the reader in between streamed events (a cancel must be able to interrupt).
                 await asyncio.sleep(0)
 
@@ -261,9 +265,22 @@ class FakeVoiceLiveServer:
     header or ``Authorization: Bearer <token>`` is accepted (but one is required). Once either is
     set, only that exact key (``api-key`` header) and/or that exact token are accepted.
 
-    ``realtime=True`` paces reply audio at playback speed (100 ms per ``response.audio.delta``);
-    by default everything is sent as fast as possible. ``responder``, ``transcriber`` and ``voices``
-    go to each session's simulator; ``faults`` (a :class:`Faults`) injects misbehaviour.
+    Credentials are read at each handshake: assign ``server.api_key`` / ``server.bearer_token``
+    while it runs to rotate them (open connections stay open; new handshakes need the new one).
+
+    Time, as on the service: ``pacing`` is how long the model takes (``"model"``, the default: a
+    few tens of milliseconds per response; ``"instant"``; or a :class:`Pacing`), so a client that
+    sends ``response.create`` before ``response.done`` gets
+    ``conversation_already_has_active_response``. ``realtime=True`` generates reply audio a few
+    times faster than playback (``Pacing.generation_speed``), so ``response.done`` comes before the
+    client has played it; the session keeps a playback clock from the first audio delta (for
+    ``auto_truncate``). ``max_session_duration`` (seconds; ``None``: never) is how long a session
+    lasts: ``session.created`` carries ``expires_at``; at that time the fake sends an ``error``
+    with code ``session_expired`` and closes the websocket with 1001.
+
+    Ids are random base62 like the service's (``item_CMLRGjWnakODcHn583fXf``); ``seed`` makes them
+    reproducible. ``responder``, ``transcriber`` and ``voices`` go to each session's simulator;
+    ``faults`` (a :class:`Faults`) injects misbehaviour.
 
     ``record=False`` (for long benchmarks) keeps memory flat: :attr:`received` and
     :attr:`requests` stay empty and :attr:`sessions` holds only the open connections.
@@ -282,11 +299,25 @@ class FakeVoiceLiveServer:
         voices: Iterable[str] | None = None,
         bearer_token: str | None = None,
         record: bool = True,
+        pacing: Pacing | str | None = None,
+        max_session_duration: float | None = 3600.0,
+        seed: int | str | None = None,
     ) -> None:
+        if max_session_duration is not None and not max_session_duration > 0:
+            raise ValueError(
+                f"max_session_duration must be > 0 seconds or None, got {max_session_duration!r}"
+            )
         self.api_key = api_key
-        """The only ``api-key`` accepted, or ``None``."""
+        """The only ``api-key`` accepted, or ``None``; read at each handshake (assign to rotate)."""
         self.bearer_token = bearer_token
-        """The only bearer token accepted, or ``None``."""
+        """The only bearer token accepted, or ``None``; read at each handshake (assign to rotate)."""
+        self.pacing = Pacing.of(pacing)
+        """How long the model takes, for sessions accepted from now on."""
+        self.max_session_duration = max_session_duration
+        """Seconds a session lasts (``None``: never), for sessions accepted from now on."""
+        self.seed = seed
+        """Seed of every session's random ids (``None``: random); the same conversation then gets
+        the same ids in every run (tests comparing runs)."""
         self.host = host
         self.realtime = realtime
         self.responder = responder
@@ -480,6 +511,9 @@ class FakeVoiceLiveServer:
             voices=self.voices,
             realtime=self.realtime,
             received=self.received if self.record else None,
+            pacing=self.pacing,
+            max_session_duration=self.max_session_duration,
+            seed=self.seed,
         )
         self.sessions.append(sim)
         conn = _Connection(request, ws, sim, faults)

@@ -23,7 +23,7 @@ from functools import lru_cache
 
 from ..audio import alaw_encode, silence_pcm16, ulaw_encode
 
-__all__ = ["OUTPUT_FORMATS", "Utterance", "bytes_per_ms", "split_words", "synthesize"]
+__all__ = ["OUTPUT_FORMATS", "Utterance", "bytes_per_ms", "sample_width", "split_words", "synthesize"]
 
 _Encoder = Callable[[bytes], bytes]
 
@@ -32,6 +32,10 @@ OUTPUT_FORMATS: dict[str, tuple[int, int, _Encoder | None]] = {
     "pcm16": (24000, 2, None),
     "pcm16_16000hz": (16000, 2, None),
     "pcm16_8000hz": (8000, 2, None),
+    "pcm16_22050hz": (22050, 2, None),
+    "pcm16_24000hz": (24000, 2, None),
+    "pcm16_44100hz": (44100, 2, None),
+    "pcm16_48000hz": (48000, 2, None),
     "g711_ulaw": (8000, 1, ulaw_encode),
     "g711_alaw": (8000, 1, alaw_encode),
 }
@@ -49,13 +53,19 @@ _AMPLITUDE = 0.35 * 32767 / 1.75  # peak of the three-partial sum stays at 0.35 
 _WORDS = re.compile(r"\S+\s*")
 
 
-def bytes_per_ms(output_format: str) -> int:
-    """Bytes of audio per millisecond in an output format (48 for 24 kHz PCM16, 8 for G.711).
+def bytes_per_ms(output_format: str) -> float:
+    """Bytes of audio per millisecond in an output format (48 for 24 kHz PCM16, 8 for G.711,
+    88.2 for 44.1 kHz PCM16).
 
     Raises ``KeyError`` for an unknown format.
     """
     rate, width, _ = OUTPUT_FORMATS[output_format]
-    return rate * width // 1000
+    return rate * width / 1000
+
+
+def sample_width(output_format: str) -> int:
+    """Bytes per sample of an output format (2 for PCM16, 1 for G.711)."""
+    return OUTPUT_FORMATS[output_format][1]
 
 
 def split_words(text: str) -> list[str]:
