@@ -17,7 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["ConnectionHooks", "ConnectionInfo", "add_observer", "remove_observer", "start_hooks"]
+__all__ = [
+    "ConnectionHooks",
+    "ConnectionInfo",
+    "ReconnectInfo",
+    "add_observer",
+    "notify_reconnected",
+    "remove_observer",
+    "start_hooks",
+]
 
 _LOGGER = logging.getLogger("azure.ai.voicelive")
 
@@ -31,6 +39,25 @@ class ConnectionInfo:
     api_version: str
     model: str | None = None
     agent_name: str | None = None
+
+
+@dataclass(frozen=True)
+class ReconnectInfo:
+    """One reconnect or rotation of a call (opt-in reconnect), reported to the new connection's hooks.
+
+    ``cause`` is ``"closed"``, ``"session_expired"`` or ``"rotation"``; ``started`` and ``ended``
+    are ``time.time()`` seconds (the outage, or the rotation's preparation); ``downtime_ms`` is
+    how long the app had no session (0 for a rotation).
+    """
+
+    cause: str
+    close_code: int | None
+    attempts: int
+    downtime_ms: float
+    started: float
+    ended: float
+    items_replayed: int
+    items_not_replayed: int
 
 
 class ConnectionHooks(Protocol):
@@ -91,3 +118,19 @@ def notify(hooks: tuple[ConnectionHooks, ...], method: str, *args: Any) -> None:
             getattr(hook, method)(*args)
         except Exception:
             _LOGGER.debug("instrumentation hook %s.%s failed", type(hook).__name__, method, exc_info=True)
+
+
+def notify_reconnected(hooks: tuple[ConnectionHooks, ...], info: ReconnectInfo) -> None:
+    """Call the optional ``reconnected(info)`` of every hook that has one (errors swallowed).
+
+    ``reconnected`` is not part of :class:`ConnectionHooks`: observers written before opt-in
+    reconnect keep working; those that want it define the method.
+    """
+    for hook in hooks:
+        method = getattr(hook, "reconnected", None)
+        if method is None:
+            continue
+        try:
+            method(info)
+        except Exception:
+            _LOGGER.debug("instrumentation hook %s.reconnected failed", type(hook).__name__, exc_info=True)
