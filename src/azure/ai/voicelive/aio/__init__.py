@@ -31,6 +31,7 @@ from .._resilience import Disconnect, ReconnectPolicy
 from ._barge_in import BargeInHandler, PlayerLike
 from ._connect import WebsocketConnectionOptions, connect
 from ._connection import VoiceLiveConnection
+from ._reconnect import ReconnectingConnection
 from ._resources import (
     ConversationItemResource,
     ConversationResource,
@@ -58,6 +59,7 @@ __all__ = [
     "BargeInHandler",
     "PlayerLike",
     "ReconnectPolicy",
+    "ReconnectingConnection",
     "ReconnectedEvent",
     "Disconnect",
 ]

@@ -198,6 +198,16 @@ class ReconnectingConnection(VoiceLiveConnection):
         state = "open" if self._ended is None else f"closed code={self._ended[0]}"
         return f"<VoiceLiveConnection {state} reconnect=on reconnects={self.reconnects}>"
 
+    @property
+    def reconnecting(self) -> bool:
+        """Whether the connection is lost and a new one is being opened (sends are held meanwhile)."""
+        return self._outage is not None and self._ended is None
+
+    @property
+    def session_id(self) -> str | None:
+        """The id of the current session (from its ``session.created``), once known."""
+        return self._state.session_id
+
     # ------------------------------------------------------------------ send
     async def send(self, event: Mapping[str, Any] | ClientEvent) -> None:
         """Send one client event (see :meth:`VoiceLiveConnection.send`); held while reconnecting."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import metrics, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from .._instrumentation import ConnectionHooks, ConnectionInfo
+from .._instrumentation import ConnectionHooks, ConnectionInfo, ReconnectInfo
 from .._version import VERSION
 from ._instrumentor import _AUDIO_EVENTS, _SYSTEM, _TRACER_NAME, redact_content
 
@@ -56,6 +56,11 @@ class _Meters:
             "gen_ai.voice.audio_bytes",
             unit="By",
             description="Audio bytes sent (input) and received (output)",
+        )
+        self.reconnect_downtime = meter.create_histogram(
+            "gen_ai.voice.reconnect.downtime",
+            unit="ms",
+            description="Opt-in reconnect: time without a session, from loss to the new session ready",
         )
 
 
@@ -155,6 +160,27 @@ class _Hooks:
                     "error", {"error.type": str(error.get("code") or error.get("type") or "error")}
                 )
         self._event_span("recv", event_type, fields.get("event_id"), data, size)
+
+    def reconnected(self, info: ReconnectInfo) -> None:
+        """Opt-in reconnect: one ``reconnect`` span (the outage) and one downtime measurement."""
+        attributes: dict[str, Any] = dict(self._base, **{"gen_ai.operation.name": "reconnect"})
+        attributes["az.ai.voicelive.reconnect.cause"] = info.cause
+        attributes["az.ai.voicelive.reconnect.attempts"] = info.attempts
+        attributes["az.ai.voicelive.reconnect.downtime_ms"] = info.downtime_ms
+        attributes["az.ai.voicelive.reconnect.items_replayed"] = info.items_replayed
+        if info.close_code is not None:
+            attributes["az.ai.voicelive.close_code"] = info.close_code
+        span = self._tracer.start_span(
+            "reconnect",
+            context=self._context,
+            kind=SpanKind.CLIENT,
+            attributes=attributes,
+            start_time=int(info.started * 1e9),
+        )
+        span.end(end_time=int(info.ended * 1e9))
+        self._meters.reconnect_downtime.record(
+            info.downtime_ms, dict(self._metric_attrs, **{"az.ai.voicelive.reconnect.cause": info.cause})
+        )
 
     def _first_output(self) -> None:
         if self._response_requested_at is not None:
