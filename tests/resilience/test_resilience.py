@@ -231,6 +231,25 @@ def test_previous_item_id_inserts_in_place() -> None:
     assert list(state.items) == ["z", "a", "b", "c"]
 
 
+def test_items_sent_but_not_confirmed_are_replayed_once() -> None:
+    state = CallState()
+    confirmed = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "a"}]}
+    unconfirmed = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "b"}]}
+    _sent(state, {"type": "conversation.item.create", "item": confirmed})
+    state.sent(json.dumps({"type": "conversation.item.create", "item": unconfirmed}), written=False)
+    state.written(json.dumps({"type": "conversation.item.create", "item": unconfirmed}))
+    # The echo carries an id, status and object; it still matches what was sent.
+    state.received(_created({**confirmed, "id": "i1", "status": "completed", "object": "realtime.item"}))
+    events, carried = state.carry_over_events(replay=True)
+    assert [e["item"] for e in events] == [
+        {"type": "message", "id": "i1", "role": "user", "content": [{"type": "input_text", "text": "a"}]},
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "b"}]},
+    ]
+    assert carried.items_replayed == 2
+    state.new_session()  # the new session acknowledged the replay: nothing is pending any more
+    assert len(state.carry_over_events(replay=True)[0]) == 1
+
+
 def test_replay_off_reports_the_items_as_lost() -> None:
     state = CallState()
     state.received(

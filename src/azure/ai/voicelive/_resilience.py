@@ -233,6 +233,26 @@ class Carried:
     lost: list[str] = field(default_factory=list[str])
 
 
+_MAX_UNACKED = 64
+
+
+def _item_key(item: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What a sent item and the service's echo of it have in common (ids and status may differ)."""
+    content: _Json = item.get("content")
+    texts: tuple[Any, ...] = ()
+    if isinstance(content, list):
+        parts: list[_Json] = content
+        texts = tuple(part.get("text") for part in parts if isinstance(part, dict))
+    return (
+        item.get("type"),
+        item.get("role"),
+        item.get("call_id"),
+        item.get("name"),
+        item.get("output"),
+        texts,
+    )
+
+
 def _text_part(text: str, role: str) -> dict[str, Any]:
     return {"type": "text" if role == "assistant" else "input_text", "text": text}
 
@@ -262,6 +282,9 @@ class CallState:
         self.changes = 0
         """Bumped by everything that changes what would be carried over (rotation checks it)."""
         self._transcripts: dict[tuple[str, int], str] = {}
+        # Items sent with conversation.item.create whose conversation.item.created has not come:
+        # if the session ends now they exist nowhere, so they are replayed too.
+        self._unacked: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
         self._handlers: dict[str, Callable[[dict[str, Any]], None]] = {
             "session.created": self._on_session,
             "session.updated": self._on_session,
@@ -280,8 +303,9 @@ class CallState:
         self._handler = self._handlers.get
 
     # ----------------------------------------------------------------- client events
-    def sent(self, text: str) -> None:
-        """A client event (not an audio append) was sent (or queued) as this JSON text."""
+    def sent(self, text: str, *, written: bool = True) -> None:
+        """A client event (not an audio append) was sent as this JSON text (``written=False``:
+        held for a reconnect; call :meth:`written` once it goes out)."""
         try:
             event: _Json = json.loads(text)
         except ValueError:
@@ -289,6 +313,8 @@ class CallState:
         if not isinstance(event, dict):
             return
         kind = event.get("type")
+        if written and kind == "conversation.item.create":
+            self._track(event)
         if kind == "session.update":
             session: _Json = event.get("session")
             if isinstance(session, dict):
@@ -301,6 +327,23 @@ class CallState:
             self.uncommitted_audio = False
         elif kind is not None and str(kind).startswith("conversation."):
             self.changes += 1
+
+    def written(self, text: str) -> None:
+        """A held client event went out: an item it creates now awaits its acknowledgement."""
+        if '"conversation.item.create"' not in text:
+            return
+        try:
+            event: _Json = json.loads(text)
+        except ValueError:
+            return
+        if isinstance(event, dict) and event.get("type") == "conversation.item.create":
+            self._track(event)
+
+    def _track(self, event: dict[str, Any]) -> None:
+        item: _Json = event.get("item")
+        if isinstance(item, dict):
+            self._unacked.append((_item_key(item), item))
+            del self._unacked[:-_MAX_UNACKED]
 
     def audio_sent(self) -> None:
         """An ``input_audio_buffer.append`` was sent (the hot path: nothing is parsed)."""
@@ -332,6 +375,12 @@ class CallState:
         if not isinstance(item_id, str):
             return
         self.changes += 1
+        if self._unacked and data.get("type") == "conversation.item.created":
+            echo = _item_key(item)
+            for n, (pending, _) in enumerate(self._unacked):
+                if pending == echo:
+                    del self._unacked[n]
+                    break
         if item_id in self.items:
             self.items[item_id] = item
             return
@@ -429,6 +478,7 @@ class CallState:
         self.uncommitted_audio = False
         self.session_id = None
         self.expires_at = None
+        self._unacked.clear()  # replayed by the carry-over, acknowledged by the new session
 
     def carry_over_events(self, replay: bool) -> tuple[list[dict[str, Any]], Carried]:
         """The client events that give a new session this call's state, and what they carry.
@@ -454,6 +504,17 @@ class CallState:
         elif self.items:
             carried.items_not_replayed = len(self.items)
             carried.lost.append(f"{len(self.items)} conversation items (replay_conversation=False)")
+        for _, item in self._unacked:
+            # Sent but never confirmed: the old session may not have had it; the new one gets it.
+            replayable, why = self._replayable(item)
+            if replayable is None:
+                carried.items_not_replayed += 1
+                carried.lost.append(f"an unconfirmed item: {why}")
+                continue
+            if replayable.get("id") is None:
+                del replayable["id"]
+            events.append({"type": "conversation.item.create", "item": replayable})
+            carried.items_replayed += 1
         for n, event in enumerate(events):
             event["event_id"] = f"{CARRY_PREFIX}{n}"
         return events, carried

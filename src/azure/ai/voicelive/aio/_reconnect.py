@@ -221,19 +221,23 @@ class ReconnectingConnection(VoiceLiveConnection):
         if audio:
             self._state.audio_sent()
         else:
-            self._state.sent(text)
+            self._state.sent(text, written=False)
         while self._outage is None:
             conn = self._current
             try:
                 await conn._send_text(text, event_type, event_id)
-                return
             except ConnectionClosed:
                 if self._ended is not None:
                     raise self._final_error() from None
                 if conn is not self._current:
                     continue  # rotated meanwhile: send on the new connection
                 self._begin_outage()  # the pump sees the drop too and reconnects
+                break
+            if not audio:
+                self._state.written(text)
+            return
         outage = self._outage
+        assert outage is not None
         if audio:
             outage.put_audio(text, _audio_bytes(text))
             return
@@ -586,6 +590,7 @@ class ReconnectingConnection(VoiceLiveConnection):
                 audio += audio_bytes
             else:
                 events += 1
+                self._state.written(text)
                 if waiter is not None and not waiter.done():
                     waiter.set_result(None)
 
