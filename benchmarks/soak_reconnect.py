@@ -332,7 +332,8 @@ def report(t: Tally) -> dict[str, Any]:
     )
     print(
         f"microphone chunks: {t.mic_sent} sent, {t.mic_received} received, {t.mic_reported_dropped} reported "
-        f"dropped, {t.mic_duplicates} duplicates, {t.mic_unaccounted} unaccounted (lost in flight at a drop)"
+        f"dropped, {t.mic_duplicates} repeated (to the new session at a rotation), "
+        f"{t.mic_unaccounted} unaccounted (lost in flight at a drop)"
     )
     if t.wrong_answers:
         print("wrong answers:", "; ".join(t.wrong_answers[:10]))

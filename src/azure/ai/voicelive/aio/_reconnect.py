@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -54,6 +55,7 @@ _END: Any = object()  # in the event queue: the call is over, raise the final er
 _HIGH_WATER = 4096  # events waiting for recv() before the pump stops reading (backpressure)
 _LOW_WATER = 1024
 _ROTATION_RETRY = 1.0  # seconds between rotation attempts that could not switch
+_RECENT_AUDIO = 50  # append frames (1 s of 20 ms chunks) repeated to the new session at a rotation
 
 Opener = Callable[["_Plan"], Awaitable[VoiceLiveConnection]]
 
@@ -183,6 +185,9 @@ class ReconnectingConnection(VoiceLiveConnection):
         self._scheduled_for: float | None = None
         self._in_recv = False
         self._background: set[asyncio.Task[None]] = set()
+        # Audio sent to the old session while a rotation is prepared: the new session gets it
+        # too, so an utterance starting at the switch is not clipped (at most _RECENT_AUDIO).
+        self._recent_audio: deque[str] = deque(maxlen=_RECENT_AUDIO)
         self.reconnects = 0
         """How many times the call moved to a new session (reconnects and rotations)."""
 
@@ -220,6 +225,8 @@ class ReconnectingConnection(VoiceLiveConnection):
         audio = event_type == _APPEND
         if audio:
             self._state.audio_sent()
+            if self._rotation is not None:
+                self._recent_audio.append(text)
         else:
             self._state.sent(text, written=False)
         while self._outage is None:
@@ -649,6 +656,7 @@ class ReconnectingConnection(VoiceLiveConnection):
             if self._timer is None:
                 self._timer = loop.call_later(wait, self._rotation_window)
             return
+        self._recent_audio.clear()
         self._rotation = loop.create_task(self._rotate())
 
     async def _rotate(self) -> None:
@@ -698,6 +706,22 @@ class ReconnectingConnection(VoiceLiveConnection):
         old = self._current
         previous = state.session_id
         self._commit(switch)
+        recent = list(self._recent_audio)
+        self._recent_audio.clear()
+        if recent:
+            # Sent before anything the app sends from now on: hold those behind it.
+            held: OutageQueue[asyncio.Future[None]] = OutageQueue(
+                sum(map(_audio_bytes, recent)), self._policy.max_queued_events
+            )
+            for text in recent:
+                held.put_audio(text, _audio_bytes(text))
+            self._outage = held
+            self._outage_started = asyncio.get_running_loop().time()
+            self._outage_wall = time.time()
+            self._lost = []
+            task = asyncio.get_running_loop().create_task(self._flush_after_rotation(switch.conn, held))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
         self._announce(
             switch,
             cause="rotation",
@@ -712,6 +736,16 @@ class ReconnectingConnection(VoiceLiveConnection):
             audio_dropped=0,
         )
         self._background_close(old, 1000, "session rotated")
+
+    async def _flush_after_rotation(
+        self, conn: VoiceLiveConnection, held: OutageQueue[asyncio.Future[None]]
+    ) -> None:
+        try:
+            await self._flush(conn, held)
+        except Exception:  # the new connection failed: the pump reconnects and sends what is held
+            return
+        if self._outage is held:
+            self._outage = None
 
     async def _abandon_rotation(self) -> None:
         task, self._rotation = self._rotation, None
