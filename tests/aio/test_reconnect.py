@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -392,6 +393,29 @@ async def test_first_connection_is_retried_too(fake: FakeVoiceLiveServer) -> Non
     assert len(statuses) >= 2 and set(statuses[:-1]) == {503} and statuses[-1] == 101
 
 
+async def test_refused_connections_are_retried_until_the_service_is_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="azure.ai.voicelive.aio")
+    async with FakeVoiceLiveServer(responder=remembering) as first:
+        port = first.port
+        conn_manager = open_call(first, PATIENT, AzureKeyCredential("secret-key-4711"))
+        conn = await conn_manager.__aenter__()
+        try:
+            await start_call(conn)
+            await first.stop()  # closes with 1001 and stops listening: handshakes are refused
+            await until(lambda: any("handshake failed;" in r.getMessage() for r in caplog.records))
+            async with FakeVoiceLiveServer(responder=remembering, port=port) as second:
+                event = reconnected(await collect_until(conn, "client.reconnected"))
+                assert event.close_code == 1001 and event.attempts >= 2
+                messages = [r.getMessage() for r in caplog.records]
+                assert any("reconnected (closed, code 1001)" in m for m in messages)
+                assert not any("secret-key-4711" in m for m in messages)
+                assert [i["role"] for i in second.sessions[0].conversation] == ["user", "assistant"]
+        finally:
+            await conn_manager.__aexit__(None, None, None)
+
+
 # --------------------------------------------------------------------------- sends during an outage
 def chunk(n: int) -> bytes:
     return bytes([n]) * 960  # 20 ms of PCM16 at 24 kHz, recognisable by its value
@@ -410,7 +434,8 @@ async def test_sends_during_an_outage_are_held_in_order_and_audio_is_bounded(
         for n in (1, 2, 3):
             await conn.input_audio_buffer.append(audio=chunk(n))  # returns at once: held
         held = asyncio.create_task(conn.conversation.item.create(item=user_text("during")))
-        await until(lambda: conn._outage is not None and conn._outage.events == 1)
+        for _ in range(3):
+            await asyncio.sleep(0)  # the held send is queued, behind chunks 1-3
         for n in (4, 5):
             await conn.input_audio_buffer.append(audio=chunk(n))
         assert not held.done()
