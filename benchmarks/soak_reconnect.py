@@ -117,16 +117,20 @@ def make_server(session_seconds: float) -> tuple[FakeVoiceLiveServer, str]:
     return server, "emulated session expiry (close_all(1001) every --session s; expires_at patched)"
 
 
-async def drop_all(server: FakeVoiceLiveServer) -> None:
-    """Abort the TCP connection of every open websocket (no close frame)."""
+async def drop_all(server: FakeVoiceLiveServer) -> int:
+    """Abort the TCP connection of every open websocket (no close frame); how many were aborted."""
     public = getattr(server, "drop_all", None)
     if public is not None:
+        before = server.connections
         await public()
-        return
+        return before
+    aborted = 0
     for conn in list(getattr(server, "_connections", ())):  # test-only internals of the fake
-        transport = conn.request.transport
+        transport = getattr(getattr(conn, "request", None), "transport", None)
         if transport is not None:
             transport.abort()
+            aborted += 1
+    return aborted
 
 
 async def chaos(server: FakeVoiceLiveServer, args: argparse.Namespace, tally: Tally, emulate: bool) -> None:
@@ -140,8 +144,7 @@ async def chaos(server: FakeVoiceLiveServer, args: argparse.Namespace, tally: Ta
         wake = min(next_drop, next_expiry if emulate else float("inf"))
         await asyncio.sleep(max(0.0, wake - now))
         if loop.time() >= next_drop:
-            await drop_all(server)
-            tally.drops_injected += 1
+            tally.drops_injected += await drop_all(server)
             next_drop += args.drop_every + rng.uniform(-1, 1)
         if emulate and loop.time() >= next_expiry:
             await server.close_all(1001, "session expired (emulated)")
@@ -315,7 +318,7 @@ def report(t: Tally) -> dict[str, Any]:
         f"asked again {t.asked_again}"
     )
     print(
-        f"reconnects by cause: {t.reconnects}; drops injected {t.drops_injected}, "
+        f"reconnects by cause: {t.reconnects}; connections dropped {t.drops_injected}, "
         f"expiries emulated {t.expiries_emulated}"
     )
     print(
