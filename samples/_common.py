@@ -27,6 +27,8 @@ class Target:
     model: str
     voice: str
     fake: bool
+    server: Any = None
+    """The in-process ``FakeVoiceLiveServer`` when ``fake`` (samples use it to simulate faults)."""
 
 
 def parser(description: str | None) -> argparse.ArgumentParser:
@@ -77,4 +79,6 @@ async def target(args: argparse.Namespace, **server_options: Any) -> AsyncGenera
             "(no AZURE_VOICELIVE_ENDPOINT set: using the bundled fake Voice Live server"
             f" at {server.endpoint})"
         )
-        yield Target(server.endpoint, AzureKeyCredential("fake-key"), args.model, args.voice, fake=True)
+        yield Target(
+            server.endpoint, AzureKeyCredential("fake-key"), args.model, args.voice, fake=True, server=server
+        )

@@ -17,24 +17,37 @@ clock and the WAV gets exactly what was played). It stops after the first comple
 after ``--turns N`` (the WAV is spoken again for each turn); with the microphone it runs until
 Ctrl+C. Against the bundled fake server, audio is paced like the real service's.
 
+``--reconnect`` keeps the call going across dropped connections, service restarts and session
+expiry (``connect(..., reconnect=ReconnectPolicy())``): the session configuration and the
+conversation are carried to the new session and each reconnect is printed. Against the fake
+server the sample simulates a service restart (close code 1012) after the first reply.
+
     python samples/voice_assistant_async.py                             # microphone and speaker
     python samples/voice_assistant_async.py --input-wav samples/data/what_is_the_weather.wav \\
         --output-wav reply.wav                                          # no audio devices needed
     AZURE_VOICELIVE_ENDPOINT=https://<resource>.services.ai.azure.com \\
     AZURE_VOICELIVE_API_KEY=<key> python samples/voice_assistant_async.py   # against Azure
+    python samples/voice_assistant_async.py --reconnect --turns 2 \
+        --input-wav samples/data/what_is_the_weather.wav --output-wav reply.wav   # survives a restart
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, Union
 
 from _common import parser, target, voice_config
 
-from azure.ai.voicelive.aio import BargeInHandler, VoiceLiveConnection, connect
+from azure.ai.voicelive.aio import (
+    BargeInHandler,
+    ReconnectedEvent,
+    ReconnectPolicy,
+    VoiceLiveConnection,
+    connect,
+)
 from azure.ai.voicelive.audio import (
     AudioDependencyError,
     AudioPlayer,
@@ -92,8 +105,17 @@ async def send_microphone(conn: VoiceLiveConnection, source: AsyncIterator[bytes
         await conn.input_audio_buffer.append(audio=chunk)
 
 
-async def converse(conn: VoiceLiveConnection, player: Player, turns: int, reply_done: asyncio.Event) -> None:
-    """Handle server events until ``turns`` replies were completed (0: forever)."""
+async def converse(
+    conn: VoiceLiveConnection,
+    player: Player,
+    turns: int,
+    reply_done: asyncio.Event,
+    after_reply: Callable[[int], Awaitable[None]] | None = None,
+) -> None:
+    """Handle server events until ``turns`` replies were completed (0: forever).
+
+    ``after_reply(n)`` runs after the n-th completed reply (the fake-server restart of ``--reconnect``).
+    """
     barge_in = BargeInHandler(conn, player)
     completed = 0
     started = False
@@ -116,6 +138,14 @@ async def converse(conn: VoiceLiveConnection, player: Player, turns: int, reply_
                 print("assistant: ", end="")
                 started = True
             print(event.delta, end="", flush=True)
+        elif isinstance(event, ReconnectedEvent):  # only with --reconnect
+            lost = f"; lost: {', '.join(event.lost)}" if event.lost else ""
+            print(
+                f"[{event.cause} (code {event.close_code}): continued on a new session after "
+                f"{event.downtime_ms:.0f} ms; settings restored: {event.session_restored}, "
+                f"{event.items_replayed} conversation items replayed{lost}]"
+            )
+            started = False
         elif isinstance(event, ServerEventError):
             print(f"\nerror: {event.error.code}: {event.error.message}")
         elif isinstance(event, ServerEventResponseDone):
@@ -126,6 +156,8 @@ async def converse(conn: VoiceLiveConnection, player: Player, turns: int, reply_
                 reply_done.set()
                 if completed == turns:
                     return
+                if after_reply is not None:
+                    await after_reply(completed)
 
 
 def open_devices(args: Any) -> tuple[Player, Any]:
@@ -149,6 +181,11 @@ async def main() -> None:
         "--turns", type=int, default=None, help="stop after N replies (default: 1 with --input-wav)"
     )
     p.add_argument("--vad", choices=["server", "semantic"], default="server", help="turn detection")
+    p.add_argument(
+        "--reconnect",
+        action="store_true",
+        help="survive dropped connections and session expiry (with the fake server: simulate a restart)",
+    )
     args = p.parse_args()
     turns = args.turns if args.turns is not None else (1 if args.input_wav else 0)
     player, mic = open_devices(args)
@@ -158,7 +195,12 @@ async def main() -> None:
 
     async with (
         target(args, realtime=True) as t,
-        connect(endpoint=t.endpoint, credential=t.credential, model=t.model) as conn,
+        connect(
+            endpoint=t.endpoint,
+            credential=t.credential,
+            model=t.model,
+            reconnect=ReconnectPolicy() if args.reconnect else None,
+        ) as conn,
     ):
         await conn.session.update(
             session=RequestSession(
@@ -180,11 +222,19 @@ async def main() -> None:
         else:
             source = aiter(mic)
             print("(listening: speak into the microphone; Ctrl+C to stop)")
+
+        async def restart_fake_server(completed: int) -> None:
+            if completed == 1:
+                print("[simulating a service restart: the fake server closes the connection with 1012]")
+                await t.server.close_all(1012, "service restarting")
+
+        after_reply = restart_fake_server if args.reconnect and t.fake else None
+
         async with player:
             sender = asyncio.create_task(send_microphone(conn, source))
             try:
                 timeout = 60.0 * turns if args.input_wav else None
-                await asyncio.wait_for(converse(conn, player, turns, reply_done), timeout)
+                await asyncio.wait_for(converse(conn, player, turns, reply_done, after_reply), timeout)
                 await asyncio.wait_for(player.drain(), timeout=60)  # let the last reply finish playing
             finally:
                 sender.cancel()

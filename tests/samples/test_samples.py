@@ -63,6 +63,16 @@ RUNS: dict[str, tuple[str, ...]] = {
         "--vad",
         "semantic",
     ),
+    "voice_assistant_reconnect": (
+        "voice_assistant_async.py",
+        "--input-wav",
+        str(SPEECH_WAV),
+        "--output-wav",
+        "reply.wav",
+        "--turns",
+        "2",
+        "--reconnect",
+    ),
     "voice_assistant_no_devices": ("voice_assistant_async.py",),
     "testing_with_fake_server": ("testing_with_fake_server.py",),
     **{f"help:{name}": (name, "--help") for name in ALL_SAMPLES},
@@ -333,6 +343,18 @@ def test_voice_assistant_two_turns_with_semantic_vad(runs: dict[str, Run]) -> No
     assert run.stdout.count("[completed]") == 2
     assert run.stdout.count("[you started speaking at") == 2
     assert check_wav(run.cwd / "reply.wav", 24000) > 2.0
+
+
+def test_voice_assistant_survives_a_restart_with_reconnect(runs: dict[str, Run]) -> None:
+    out = ok(runs, "voice_assistant_reconnect").stdout
+    restart = out.index("[simulating a service restart")
+    assert out.count("[completed]") == 2 and out.index("[completed]") < restart
+    assert re.search(
+        r"\[closed \(code 1012\): continued on a new session after \d+ ms; settings restored: True, "
+        r"2 conversation items replayed\]",
+        out,
+    )
+    assert out.rindex("[completed]") > restart  # the second turn was answered on the new session
 
 
 def test_voice_assistant_without_devices_says_what_to_do(runs: dict[str, Run]) -> None:

@@ -371,3 +371,35 @@ async def test_uninstrument_stops_new_spans(instrumentor: VoiceLiveInstrumentor)
     async with FakeVoiceLiveServer() as server:
         await _conversation(server)
     assert _spans() == ()
+
+
+async def test_reconnect_span_and_downtime_metric(instrumentor: VoiceLiveInstrumentor) -> None:
+    from azure.ai.voicelive.aio import ReconnectedEvent, ReconnectPolicy
+
+    instrumentor.instrument()
+    async with FakeVoiceLiveServer() as server:
+        async with connect(
+            endpoint=server.endpoint,
+            credential=AzureKeyCredential(KEY),
+            model="gpt-4o",
+            reconnect=ReconnectPolicy(base_delay=0),
+        ) as conn:
+            await conn.session.update(session={"instructions": "x"})
+            await server.close_all(1012, "restart")
+            async for event in conn:
+                if isinstance(event, ReconnectedEvent):
+                    break
+    spans = [s for s in _EXPORTER.get_finished_spans() if s.name == "reconnect"]
+    assert len(spans) == 1
+    attributes = dict(spans[0].attributes or {})
+    assert attributes["az.ai.voicelive.reconnect.cause"] == "closed"
+    assert attributes["az.ai.voicelive.close_code"] == 1012
+    assert attributes["az.ai.voicelive.reconnect.attempts"] == 1
+    assert spans[0].parent is not None  # a child of the new connection's span
+    assert attributes["az.namespace"] == "Microsoft.CognitiveServices"
+    metric, downtime = _metric_points()["gen_ai.voice.reconnect.downtime"]
+    assert metric.unit == "ms"
+    assert sum(p.count for p in downtime) >= 1
+    assert all(
+        KEY not in str(v) for s in _EXPORTER.get_finished_spans() for v in (s.attributes or {}).values()
+    )

@@ -21,8 +21,10 @@ from typing import Any, Protocol
 __all__ = [
     "ConnectionHooks",
     "ConnectionInfo",
+    "ReconnectInfo",
     "add_observer",
     "notify",
+    "notify_reconnected",
     "now",
     "remove_observer",
     "start_hooks",
@@ -46,6 +48,25 @@ class ConnectionInfo:
     project_name: str | None = None
     agent_version: str | None = None
     conversation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ReconnectInfo:
+    """One reconnect or rotation of a call (opt-in reconnect), reported to the new connection's hooks.
+
+    ``cause`` is ``"closed"``, ``"session_expired"`` or ``"rotation"``; ``started`` and ``ended``
+    are ``time.time()`` seconds (the outage, or the rotation's preparation); ``downtime_ms`` is
+    how long the app had no session (0 for a rotation).
+    """
+
+    cause: str
+    close_code: int | None
+    attempts: int
+    downtime_ms: float
+    started: float
+    ended: float
+    items_replayed: int
+    items_not_replayed: int
 
 
 class ConnectionHooks(Protocol):
@@ -119,3 +140,19 @@ def notify(hooks: tuple[ConnectionHooks, ...], method: str, *args: Any) -> None:
             getattr(hook, method)(*args)
         except Exception:
             _LOGGER.debug("instrumentation hook %s.%s failed", type(hook).__name__, method, exc_info=True)
+
+
+def notify_reconnected(hooks: tuple[ConnectionHooks, ...], info: ReconnectInfo) -> None:
+    """Call the optional ``reconnected(info)`` of every hook that has one (errors swallowed).
+
+    ``reconnected`` is not part of :class:`ConnectionHooks`: observers written before opt-in
+    reconnect keep working; those that want it define the method.
+    """
+    for hook in hooks:
+        method = getattr(hook, "reconnected", None)
+        if method is None:
+            continue
+        try:
+            method(info)
+        except Exception:
+            _LOGGER.debug("instrumentation hook %s.reconnected failed", type(hook).__name__, exc_info=True)

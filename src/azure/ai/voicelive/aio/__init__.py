@@ -17,12 +17,21 @@
 Failures are :class:`ConnectionError` (handshake, transport), :class:`ConnectionClosed` (the
 connection ended; ``code`` and ``reason``) and :class:`InvalidFrameError` (a frame that is not
 a JSON object; the connection stays usable).
+
+Opt-in reconnect: ``connect(..., reconnect=ReconnectPolicy())`` keeps a call going across
+dropped connections and session expiry; each move to a new session is reported as a
+:class:`ReconnectedEvent` (``type == "client.reconnected"``). :class:`Disconnect` describes why
+a connection ended, for ``ReconnectPolicy(should_retry=...)``.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .._exceptions import ConnectionClosed, ConnectionError, InvalidFrameError
+from .._resilience import Disconnect, ReconnectPolicy
 from ._barge_in import BargeInHandler, PlayerLike
 from ._connect import WebsocketConnectionOptions, connect
 from ._connection import VoiceLiveConnection
+from ._reconnect import ReconnectingConnection
 from ._resources import (
     ConversationItemResource,
     ConversationResource,
@@ -49,4 +58,20 @@ __all__ = [
     "InvalidFrameError",
     "BargeInHandler",
     "PlayerLike",
+    "ReconnectPolicy",
+    "ReconnectingConnection",
+    "ReconnectedEvent",
+    "Disconnect",
 ]
+
+if TYPE_CHECKING:
+    from .._resilience_events import ReconnectedEvent
+
+
+def __getattr__(name: str) -> Any:
+    """``ReconnectedEvent`` loads on first use (it is a model: models load with the first connection)."""
+    if name == "ReconnectedEvent":
+        from .._resilience_events import ReconnectedEvent
+
+        return ReconnectedEvent
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -103,7 +103,8 @@ class BargeInHandler:
                 self._player.write(pcm, item_id=item_id if isinstance(item_id, str) else None)
         elif kind == "response.created":
             self._response_active = True
-        elif kind == "response.done":
+        elif kind == "response.done" or kind == "client.reconnected":
+            # After a reconnect (opt-in) no response is active on the new session.
             self._response_active = False
         elif kind == "input_audio_buffer.speech_started":
             return await self.interrupt()

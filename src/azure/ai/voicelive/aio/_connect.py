@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from azure.core.credentials import AzureKeyCredential, TokenCredential
     from azure.core.credentials_async import AsyncTokenCredential
 
+    from .._resilience import ReconnectPolicy
     from ..models._base import _Json
     from ._connection import VoiceLiveConnection
 
@@ -129,6 +130,7 @@ class _Plan:
         "model",
         "params",
         "query",
+        "reconnect",
         "scopes",
         "trust_env",
         "ws_kwargs",
@@ -144,6 +146,7 @@ class _Plan:
     model: str | None
     params: list[tuple[str, str]]
     query: Mapping[str, Any] | None
+    reconnect: ReconnectPolicy | None
     scopes: tuple[str, ...]
     trust_env: bool
     ws_kwargs: dict[str, Any]
@@ -163,6 +166,7 @@ def connect(
     headers: Mapping[str, Any] | None = None,
     connection_options: WebsocketConnectionOptions | None = None,
     credential_scopes: str | Sequence[str] | None = None,
+    reconnect: ReconnectPolicy | None = None,
     **kwargs: Any,
 ) -> contextlib.AbstractAsyncContextManager[VoiceLiveConnection]: ...
 
@@ -183,6 +187,7 @@ def connect(
     headers: Mapping[str, Any] | None = None,
     connection_options: WebsocketConnectionOptions | None = None,
     credential_scopes: str | Sequence[str] | None = None,
+    reconnect: ReconnectPolicy | None = None,
     **kwargs: Any,
 ) -> contextlib.AbstractAsyncContextManager[VoiceLiveConnection]: ...
 
@@ -203,6 +208,7 @@ def connect(
     headers: Mapping[str, Any] | None = None,
     connection_options: WebsocketConnectionOptions | None = None,
     credential_scopes: str | Sequence[str] | None = None,
+    reconnect: ReconnectPolicy | None = None,
     **kwargs: Any,
 ) -> contextlib.AbstractAsyncContextManager[VoiceLiveConnection]:
     """Open a Voice Live WebSocket: ``async with connect(...) as connection: ...``.
@@ -229,6 +235,11 @@ def connect(
     :keyword connection_options: :class:`WebsocketConnectionOptions`.
     :keyword credential_scopes: token scopes (default ``https://ai.azure.com/.default``); a str
         is one scope.
+
+    :keyword reconnect: a :class:`ReconnectPolicy` to keep the call going across dropped
+        connections, service restarts and session expiry (off by default: without it nothing
+        changes). See the "Long calls" guide; the connection then also yields
+        :class:`ReconnectedEvent`.
 
     Extensions, through ``**kwargs``: ``connector=`` (an ``aiohttp.BaseConnector`` to use; it is
     not closed) and ``trust_env=`` (let aiohttp read proxy settings from the environment).
@@ -268,8 +279,22 @@ def connect(
     plan.headers = headers
     plan.ws_kwargs, plan.handshake_timeout = _resolve_options(connection_options)
     plan.connector, plan.trust_env = _resolve_kwargs(kwargs)
+    plan.reconnect = _resolve_reconnect(reconnect)
     require_model_or_agent(plan.params, query, plan.endpoint)
     return _ConnectionManager(plan)
+
+
+def _resolve_reconnect(reconnect: object) -> ReconnectPolicy | None:
+    if reconnect is None:
+        return None
+    from .._resilience import ReconnectPolicy
+
+    if not isinstance(reconnect, ReconnectPolicy):
+        raise TypeError(
+            f"reconnect must be a ReconnectPolicy (or None), got {type(reconnect).__name__}; "
+            "for the defaults pass reconnect=ReconnectPolicy()"
+        )
+    return reconnect
 
 
 def _resolve_kwargs(kwargs: dict[str, Any]) -> tuple[aiohttp.BaseConnector | None, bool]:
@@ -412,7 +437,12 @@ class _ConnectionManager(contextlib.AbstractAsyncContextManager["VoiceLiveConnec
             )
         self._active = True
         try:
-            self._connection = await _open(self._plan)
+            if self._plan.reconnect is None:
+                self._connection = await _open(self._plan)
+            else:
+                from ._reconnect import open_reconnecting
+
+                self._connection = await open_reconnecting(self._plan, self._plan.reconnect, _open)
         except BaseException:
             self._active = False
             raise

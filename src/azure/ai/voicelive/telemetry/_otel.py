@@ -20,7 +20,7 @@ from typing import Any
 from opentelemetry import metrics, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from .._instrumentation import ConnectionHooks, ConnectionInfo
+from .._instrumentation import ConnectionHooks, ConnectionInfo, ReconnectInfo
 from .._version import VERSION
 from ._payloads import DONE_EVENTS, EMPTY, Fields, audio_size, done_content, fields_of, recorded
 
@@ -108,6 +108,11 @@ class _Instruments:
             "gen_ai.client.token.usage",
             unit="token",
             description="Token usage for GenAI VoiceLive operations",
+        )
+        self.reconnect_downtime = meter.create_histogram(
+            "gen_ai.voice.reconnect.downtime",
+            unit="ms",
+            description="Opt-in reconnect: time without a session, from loss to the new session ready",
         )
 
 
@@ -236,6 +241,22 @@ class _ConnectionTelemetry:
             if error is not None:
                 _record_error(span, error, message=isinstance(error, Exception))
         span.end()
+
+    # -- opt-in reconnect ---------------------------------------------------------------
+    def reconnected(self, info: ReconnectInfo) -> None:
+        """One ``reconnect`` span (the outage, or a rotation's preparation) and one downtime point."""
+        span = self._child("reconnect", "reconnect", int(info.started * 1e9))
+        if span.is_recording():
+            span.set_attribute("az.ai.voicelive.reconnect.cause", info.cause)
+            span.set_attribute("az.ai.voicelive.reconnect.attempts", info.attempts)
+            span.set_attribute("az.ai.voicelive.reconnect.downtime_ms", info.downtime_ms)
+            span.set_attribute("az.ai.voicelive.reconnect.items_replayed", info.items_replayed)
+            if info.close_code is not None:
+                span.set_attribute("az.ai.voicelive.close_code", info.close_code)
+        span.end(end_time=int(info.ended * 1e9))
+        self._instruments.reconnect_downtime.record(
+            info.downtime_ms, {**self._base, "az.ai.voicelive.reconnect.cause": info.cause}
+        )
 
     def _session_sent(self, session: Any, recording: bool) -> None:
         """Session configuration a ``session.update`` sends, as ``connect`` span attributes."""
