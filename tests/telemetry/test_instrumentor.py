@@ -296,15 +296,15 @@ async def test_content_recording_on_records_payloads_but_never_audio(
 
 async def test_duration_metric_and_session_counters(instrumentor: VoiceLiveInstrumentor) -> None:
     instrumentor.instrument()
-    before = _metric_points().get("gen_ai.client.operation.duration", (None, []))[1]
-    count_before = sum(p.count for p in before)
     async with FakeVoiceLiveServer() as server:
         await _conversation(server, cancel=True)
     metric, points = _metric_points()["gen_ai.client.operation.duration"]
     assert metric.unit == "s" and metric.description == "Duration of GenAI VoiceLive operations"
-    assert sum(p.count for p in points) == count_before + 1
+    # One point for this connection (its own server.port); older SDKs (1.20) report only the
+    # series updated since the last collection, so other tests' points are not counted.
     mine = [p for p in points if p.attributes.get("server.port") == str(server.port)]
     assert len(mine) == 1
+    assert mine[0].count == 1
     assert dict(mine[0].attributes) == {
         "gen_ai.operation.name": "connect",
         "gen_ai.provider.name": "microsoft.foundry",

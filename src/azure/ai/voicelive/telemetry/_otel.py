@@ -116,6 +116,24 @@ class _Instruments:
         )
 
 
+_MADE: list[tuple[object, _Instruments]] = []
+
+
+def _instruments() -> _Instruments:
+    """The instruments of the current meter provider, made once per provider.
+
+    Instrumenting again (after ``uninstrument()``) reuses them: creating an instrument twice
+    makes older OpenTelemetry SDKs (before 1.2x) keep two separate series under one name.
+    """
+    provider = metrics.get_meter_provider()
+    for known, made in _MADE:
+        if known is provider:
+            return made
+    made = _Instruments()
+    _MADE[:] = [(provider, made)]
+    return made
+
+
 # ---------------------------------------------------------------------------- per connection
 class _ConnectionTelemetry:
     """The ``connect`` span of one connection, its child spans and its metrics."""
@@ -497,7 +515,7 @@ class _ConnectionTelemetry:
 
 def make_factory(content: Callable[[], bool]) -> Callable[[ConnectionInfo], ConnectionHooks | None]:
     """A factory giving each new connection its telemetry hooks (metrics instruments made once)."""
-    instruments = _Instruments()
+    instruments = _instruments()
 
     def factory(info: ConnectionInfo) -> ConnectionHooks | None:
         tracer = trace.get_tracer(_TRACER, VERSION, schema_url=_SCHEMA_URL)
