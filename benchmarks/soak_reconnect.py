@@ -119,18 +119,7 @@ def make_server(session_seconds: float) -> tuple[FakeVoiceLiveServer, str]:
 
 async def drop_all(server: FakeVoiceLiveServer) -> int:
     """Abort the TCP connection of every open websocket (no close frame); how many were aborted."""
-    public = getattr(server, "drop_all", None)
-    if public is not None:
-        before = server.connections
-        await public()
-        return before
-    aborted = 0
-    for conn in list(getattr(server, "_connections", ())):  # test-only internals of the fake
-        transport = getattr(getattr(conn, "request", None), "transport", None)
-        if transport is not None:
-            transport.abort()
-            aborted += 1
-    return aborted
+    return await server.drop_all()
 
 
 async def chaos(server: FakeVoiceLiveServer, args: argparse.Namespace, tally: Tally, emulate: bool) -> None:

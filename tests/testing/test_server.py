@@ -526,3 +526,18 @@ async def test_redirect_rejection_carries_the_location(http: aiohttp.ClientSessi
         url = server.url.replace("ws://", "http://") + QUERY
         async with http.get(url, allow_redirects=False) as resp:
             assert resp.status == 307 and resp.headers["Location"] == "http://127.0.0.1:9/elsewhere"
+
+
+async def test_drop_all_aborts_every_connection_without_a_close_frame() -> None:
+    from azure.core.credentials import AzureKeyCredential
+
+    from azure.ai.voicelive.aio import ConnectionClosed, connect
+
+    async with FakeVoiceLiveServer(pacing="instant") as server:
+        async with connect(endpoint=server.endpoint, credential=AzureKeyCredential("k"), model="m") as conn:
+            assert (await conn.recv()).type == "session.created"
+            assert await server.drop_all() == 1
+            with pytest.raises(ConnectionClosed) as info:
+                await asyncio.wait_for(conn.recv(), 5)
+            assert info.value.code == 1006
+        assert await server.drop_all() == 0

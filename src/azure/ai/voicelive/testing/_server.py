@@ -414,6 +414,18 @@ class FakeVoiceLiveServer:
             *(conn.close(code, reason) for conn in list(self._connections)), return_exceptions=True
         )
 
+    async def drop_all(self) -> int:
+        """Abort the TCP connection of every open client websocket, with no close frame (the
+        client sees 1006, as after a network drop or a gateway crash); returns how many."""
+        dropped = 0
+        for conn in list(self._connections):
+            transport = conn.request.transport
+            if transport is not None and not transport.is_closing():
+                transport.abort()
+                dropped += 1
+        await asyncio.sleep(0)  # let the aborts land
+        return dropped
+
     # --- HTTP ------------------------------------------------------------------------------------
 
     async def _not_found(self, request: web.Request) -> web.StreamResponse:
