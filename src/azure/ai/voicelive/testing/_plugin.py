@@ -1,48 +1,120 @@
-"""pytest plugin (entry point ``pytest11``): the ``voicelive_server`` fixture.
+"""pytest plugin (entry point ``pytest11``): the ``voicelive_server`` fixtures.
 
-Override the ``voicelive_server_options`` fixture (a dict of :class:`FakeVoiceLiveServer`
-keyword arguments) to configure it, e.g. ``{"pacing": "instant"}`` for tests that do not care
-about time, or ``{"max_session_duration": 1.0}`` to exercise expiry.
+Found whenever this package and pytest are installed:
 
-Importing this module is cheap: the server (and aiohttp) load only when the fixture is used. The
-fixture needs pytest-asyncio; without it the plugin registers nothing.
+* ``voicelive_server``: a started :class:`~azure.ai.voicelive.testing.FakeVoiceLiveServer` on a
+  free 127.0.0.1 port, stopped after the test. Configure it for one test with the marker
+  ``@pytest.mark.voicelive_server(pacing="instant", api_key="k", realtime=True, faults=...,
+  responder=...)`` (any ``FakeVoiceLiveServer`` keyword), or for a module or a whole suite by
+  overriding the ``voicelive_server_options`` fixture (a dict of the same keywords); the
+  marker's keywords win.
+* ``voicelive_server_factory``: an async callable ``await factory(**options)`` that starts one
+  more server per call (all stopped after the test), for tests that need several.
+
+The fixtures are async: they need pytest-asyncio (the ``test`` extra installs it). In its strict
+mode (the default) mark async tests with ``@pytest.mark.asyncio``; in auto mode nothing is
+needed. Without pytest-asyncio, using a fixture fails with a message saying what to install.
+
+Importing this module is cheap: the server (and aiohttp) load only when a fixture is used.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+
+import pytest  # loaded by pytest itself (entry point pytest11)
 
 if TYPE_CHECKING:
     from ._server import FakeVoiceLiveServer
 
-__all__ = ["voicelive_server", "voicelive_server_options"]
+__all__ = ["voicelive_server", "voicelive_server_factory", "voicelive_server_options"]
 
-try:
-    import pytest
-    import pytest_asyncio
-except ImportError:  # pragma: no cover - exercised only without pytest-asyncio
-    pass
-else:
+MISSING_PYTEST_ASYNCIO = (
+    "The voicelive_server fixtures are async and need pytest-asyncio: "
+    "pip install 'voicelive[test]' (or pip install pytest-asyncio)."
+)
+MARKER = (
+    "voicelive_server(**options): FakeVoiceLiveServer keyword arguments for this test's "
+    "voicelive_server fixture (pacing=, api_key=, realtime=, faults=, responder=, ...)"
+)
 
-    @pytest.fixture
-    def voicelive_server_options() -> dict[str, Any]:
-        """Keyword arguments for the ``voicelive_server`` fixture's server (default: none, i.e.
-        realistic model-time pacing). Override it in a ``conftest.py`` or a test module."""
-        return {}
 
-    @pytest_asyncio.fixture
-    async def voicelive_server(
-        voicelive_server_options: dict[str, Any],
-    ) -> AsyncIterator[FakeVoiceLiveServer]:
-        """A started :class:`~azure.ai.voicelive.testing.FakeVoiceLiveServer` (``voicelive_server_options``;
-        by default any credential accepted, model-time pacing) on a free 127.0.0.1 port; stopped
-        after the test."""
-        from ._server import FakeVoiceLiveServer
+def _async_fixture(func: Any) -> Any:
+    """``pytest_asyncio.fixture`` when pytest-asyncio is installed; else a fixture that fails
+    saying what to install (instead of pytest's generic "async fixture" error)."""
+    try:
+        import pytest_asyncio
+    except ImportError:
 
-        server = FakeVoiceLiveServer(**voicelive_server_options)
+        @functools.wraps(func)  # same name and arguments, so pytest resolves it as usual
+        def unavailable(*args: Any, **kwargs: Any) -> Any:
+            pytest.fail(MISSING_PYTEST_ASYNCIO, pytrace=False)
+
+        return pytest.fixture(unavailable)
+    return pytest_asyncio.fixture(func)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``voicelive_server`` marker (so ``--strict-markers`` accepts it)."""
+    config.addinivalue_line("markers", MARKER)
+
+
+@pytest.fixture
+def voicelive_server_options() -> dict[str, Any]:
+    """Keyword arguments for the ``voicelive_server`` fixture's server (default: none, i.e.
+    realistic model-time pacing). Override it in a ``conftest.py`` or a test module."""
+    return {}
+
+
+def _options(request: pytest.FixtureRequest, base: dict[str, Any]) -> dict[str, Any]:
+    options = dict(base)
+    marker = request.node.get_closest_marker("voicelive_server")
+    if marker is not None:
+        if marker.args:
+            raise TypeError(
+                "@pytest.mark.voicelive_server takes FakeVoiceLiveServer keyword arguments only, "
+                f"got positional {marker.args!r}"
+            )
+        options.update(marker.kwargs)
+    return options
+
+
+@_async_fixture
+async def voicelive_server(
+    request: pytest.FixtureRequest, voicelive_server_options: dict[str, Any]
+) -> AsyncIterator[FakeVoiceLiveServer]:
+    """A started :class:`~azure.ai.voicelive.testing.FakeVoiceLiveServer` on a free
+    127.0.0.1 port (any credential accepted and model-time pacing by default;
+    ``voicelive_server_options`` and the ``voicelive_server`` marker configure it),
+    stopped after the test."""
+    from ._server import FakeVoiceLiveServer
+
+    server = FakeVoiceLiveServer(**_options(request, voicelive_server_options))
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@_async_fixture
+async def voicelive_server_factory() -> AsyncIterator[Callable[..., Awaitable[FakeVoiceLiveServer]]]:
+    """``await voicelive_server_factory(**options)``: one more started server per call
+    (``FakeVoiceLiveServer`` keywords), every one stopped after the test."""
+    from ._server import FakeVoiceLiveServer
+
+    started: list[FakeVoiceLiveServer] = []
+
+    async def factory(**options: Any) -> FakeVoiceLiveServer:
+        server = FakeVoiceLiveServer(**options)
         await server.start()
-        try:
-            yield server
-        finally:
+        started.append(server)
+        return server
+
+    try:
+        yield factory
+    finally:
+        for server in reversed(started):
             await server.stop()
