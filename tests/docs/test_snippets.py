@@ -50,8 +50,8 @@ async def _main():
         async with connect(
             endpoint=server.endpoint, credential=AzureKeyCredential("key"), model="gpt-realtime"
         ) as conn:
-            hello = {{"type": "input_text", "text": "Hi"}}
-            await conn.conversation.item.create(item={{"type": "message", "role": "user", "content": [hello]}})
+            hello = {{"type": "message", "role": "user", "content": [{{"type": "input_text", "text": "Hi"}}]}}
+            await conn.conversation.item.create(item=hello)
             await conn.response.create()
             loop = asyncio.get_running_loop()
             loop.call_later(3.0, lambda: asyncio.ensure_future(server.close_all(1000)))
