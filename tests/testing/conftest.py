@@ -1,7 +1,7 @@
 """Shared fixtures for the fake-service tests.
 
 ``harness`` wraps a :class:`Simulator` and checks every server event it produces against the
-official 1.3.1 model spec (``../shared/api/azure-ai-voicelive-1.3.1.json``, when present): every
+official 1.3.1 model spec (the repository's copy, ``tools/azure-ai-voicelive-1.3.1.json``): every
 non-Optional field of the event's class (and of nested models, following discriminators) must be
 there with the right JSON type, and every event id must be unique.
 """
@@ -23,7 +23,7 @@ from azure.ai.voicelive.testing import Simulator
 SPEC_PATH = Path(
     os.environ.get(
         "VOICELIVE_API_SPEC",
-        Path(__file__).resolve().parents[3] / "shared" / "api" / "azure-ai-voicelive-1.3.1.json",
+        Path(__file__).resolve().parents[2] / "tools" / "azure-ai-voicelive-1.3.1.json",
     )
 )
 
@@ -133,9 +133,10 @@ def _split(text: str) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def spec_checker() -> SpecChecker | None:
+def spec_checker() -> SpecChecker:
+    # The spec ships with the repository: a missing copy is an error, never a silent skip.
     if not SPEC_PATH.is_file():
-        return None
+        pytest.fail(f"API spec not found at {SPEC_PATH} (tools/azure-ai-voicelive-1.3.1.json)", pytrace=False)
     return SpecChecker(json.loads(SPEC_PATH.read_text(encoding="utf-8")))
 
 
