@@ -187,3 +187,27 @@ async def test_known_keys_models_and_preview_free_mappings_do_not_warn() -> None
                 )
                 await conn.session.update(session=RequestSession(modalities=["text"]))
                 await conn.response.create(response={"modalities": ["text"], "instructions": "x"})
+
+
+# ------------------------------------------------------------------ server errors are never silent
+async def test_a_server_error_event_is_logged_at_warning(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="azure.ai.voicelive")
+    async with FakeVoiceLiveServer(pacing="instant") as server:
+        async with connect(
+            endpoint=server.endpoint, credential=AzureKeyCredential("SECRET-KEY-0123456789"), model="m"
+        ) as conn:
+            await conn.input_audio_buffer.append(audio=bytes(480))
+            await conn.conversation.item.delete(item_id="no_such_item", event_id="evt_delete_1")
+            async for event in conn:
+                if event.type == "error":
+                    break
+    [record] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert record.name.startswith("azure.ai.voicelive")
+    text = record.getMessage()
+    assert text.startswith("Voice Live error event: code=")
+    assert "event_id=evt_delete_1" in text
+    assert "no_such_item" in text  # the service's message names the item
+    assert "SECRET-KEY" not in caplog.text
+    assert "AAAA" not in caplog.text  # no audio payload

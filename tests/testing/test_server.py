@@ -541,3 +541,44 @@ async def test_drop_all_aborts_every_connection_without_a_close_frame() -> None:
                 await asyncio.wait_for(conn.recv(), 5)
             assert info.value.code == 1006
         assert await server.drop_all() == 0
+
+
+@pytest.mark.parametrize(
+    ("port", "message"),
+    [
+        ("70000", "argument --port: 70000 is out of range (0-65535; 0 picks a free port) (see --help)"),
+        ("-1", "argument --port: -1 is out of range (0-65535; 0 picks a free port) (see --help)"),
+        ("eighty", "argument --port: 'eighty' is not a port number (see --help)"),
+    ],
+)
+def test_cli_rejects_a_bad_port_in_one_line(port: str, message: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "azure.ai.voicelive.testing", "--port", port],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert out.stderr == f"python -m azure.ai.voicelive.testing: error: {message}\n"
+
+
+async def test_cli_reports_a_port_in_use_in_one_line() -> None:
+    async with FakeVoiceLiveServer() as taken:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "azure.ai.voicelive.testing",
+            "--port",
+            str(taken.port),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 2
+    lines = stderr.decode().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(
+        f"python -m azure.ai.voicelive.testing: error: cannot listen on 127.0.0.1:{taken.port}:"
+    )
+    assert lines[0].endswith("(try another --port, or --port 0 for a free one)")
+    assert b"Traceback" not in stdout + stderr

@@ -71,10 +71,12 @@ class VoiceLiveConnection:
         """Wrap an open aiohttp WebSocket; ``close()`` closes both ``ws`` and ``client_session``."""
         # Imported here, not at module import: models cost ~12 ms and `import ....aio` must stay cheap.
         from .._protocol.codec import decode_server_event, encode_client_event
+        from ..models import ServerEventError
 
         self._client_session = client_session
         self._ws = ws
         self._decode = decode_server_event
+        self._error_type: type[ServerEvent] = ServerEventError
         self._encode = encode_client_event
         self._hooks: tuple[ConnectionHooks, ...] = ()
         self._receiving = False
@@ -213,6 +215,8 @@ class VoiceLiveConnection:
             data = msg.data
             if msg.type is _TEXT:
                 event = self._decode(data)
+                if event.__class__ is self._error_type:
+                    _log_server_error(event)
                 if hooks:
                     _notify(hooks, "received", event, len(data), started)
                 if _LOGGER.isEnabledFor(_DEBUG):
@@ -395,6 +399,23 @@ def _peek_type(text: str) -> str:
     start += 8
     end = text.find('"', start)
     return text[start:end] if end > 0 else "<unknown>"
+
+
+def _log_server_error(event: ServerEvent) -> None:
+    """A server ``error`` event at WARNING: a misconfigured session is never silent.
+
+    Code, message, param and the client event it answers; never a payload (no audio, no
+    credential is ever part of an error event's fields logged here).
+    """
+    error = event.get("error")
+    fields: Mapping[str, object] = cast("Mapping[str, object]", error) if isinstance(error, Mapping) else {}
+    _LOGGER.warning(
+        "Voice Live error event: code=%s message=%r param=%s event_id=%s",
+        fields.get("code") or fields.get("type"),
+        fields.get("message"),
+        fields.get("param"),
+        fields.get("event_id"),
+    )
 
 
 def _log_received(event_type: object, size: int, event_id: object) -> None:

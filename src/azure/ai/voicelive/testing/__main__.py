@@ -7,17 +7,36 @@ import asyncio
 import contextlib
 import signal
 import sys
+from typing import NoReturn
 
 from ._server import FakeVoiceLiveServer
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is out of range (0-65535; 0 picks a free port)")
+    return port
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """One line on stderr and exit status 2 (no usage block)."""
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m azure.ai.voicelive.testing",
         description="Run a local fake Azure Voice Live service until interrupted.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="TCP port; 0 picks a free one (default 8765)")
+    parser.add_argument(
+        "--port", type=_port, default=8765, help="TCP port 0-65535; 0 picks a free one (default 8765)"
+    )
     parser.add_argument("--api-key", default=None, help="the only api-key accepted (default: any credential)")
     parser.add_argument(
         "--realtime", action="store_true", help="generate reply audio a few times faster than playback"
@@ -59,8 +78,17 @@ async def _serve(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: parse arguments, serve until SIGINT/SIGTERM; returns the exit status."""
     args = _parse(argv)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(args))
+    except OSError as exc:  # the address is in use, or cannot be bound here: one line, not a traceback
+        reason = exc.strerror or str(exc)
+        print(
+            f"python -m azure.ai.voicelive.testing: error: cannot listen on {args.host}:{args.port}: "
+            f"{reason} (try another --port, or --port 0 for a free one)",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 
