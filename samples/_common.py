@@ -9,9 +9,11 @@ using ``--api-key`` / ``AZURE_VOICELIVE_API_KEY`` or else ``DefaultAzureCredenti
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import os
-from collections.abc import AsyncGenerator
+import sys
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +49,24 @@ def parser(description: str | None) -> argparse.ArgumentParser:
     p.add_argument("--model", default=os.environ.get("AZURE_VOICELIVE_MODEL", "gpt-4o-realtime-preview"))
     p.add_argument("--voice", default=os.environ.get("AZURE_VOICELIVE_VOICE", "en-US-AvaNeural"))
     return p
+
+
+def run(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """``asyncio.run(main())``, with connection failures as the SDK's one-line explanation.
+
+    A wrong key, an unreachable endpoint or a dropped session prints ``error: <what happened and
+    what to do>`` on stderr and exits with status 1, instead of a traceback; Ctrl+C exits quietly.
+    """
+    from azure.ai.voicelive.aio import ConnectionClosed, ConnectionError
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except ConnectionClosed as exc:
+        sys.exit(f"error: the session ended: {exc}")
+    except ConnectionError as exc:
+        sys.exit(f"error: {exc}")
 
 
 def voice_config(name: str) -> Any:

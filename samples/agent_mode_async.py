@@ -19,10 +19,9 @@ Options: ``--agent-name`` / ``$AZURE_VOICELIVE_AGENT_NAME`` and ``--project-name
 
 from __future__ import annotations
 
-import asyncio
 import os
 
-from _common import parser, target
+from _common import parser, run, target
 
 from azure.ai.voicelive.aio import connect
 from azure.ai.voicelive.audio import duration_ms
@@ -93,4 +92,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run(main)

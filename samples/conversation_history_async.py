@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, TypeVar
 
-from _common import parser, target
+from _common import parser, run, target
 
 from azure.ai.voicelive.aio import VoiceLiveConnection, connect
 from azure.ai.voicelive.models import (
@@ -132,4 +132,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run(main)

@@ -22,14 +22,13 @@ tool whose subject the question mentions ("weather in Seattle" -> ``get_weather`
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import json
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from _common import parser, target
+from _common import parser, run, target
 
 from azure.ai.voicelive.aio import VoiceLiveConnection, connect
 from azure.ai.voicelive.models import (
@@ -164,4 +163,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run(main)

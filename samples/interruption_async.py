@@ -29,7 +29,7 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from _common import parser, target, voice_config
+from _common import parser, run, target, voice_config
 
 from azure.ai.voicelive.aio import BargeInHandler, VoiceLiveConnection, connect
 from azure.ai.voicelive.audio import VirtualPlayer, chunk_audio, load_pcm16
@@ -153,4 +153,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run(main)

@@ -12,11 +12,10 @@ and writes all of the assistant's audio to ``quickstart_output.wav``.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
-from _common import parser, target, voice_config
+from _common import parser, run, target, voice_config
 
 from azure.ai.voicelive.aio import VoiceLiveConnection, connect
 from azure.ai.voicelive.audio import chunk_audio, duration_ms, read_wav, resample_pcm16, write_wav
@@ -104,4 +103,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run(main)

@@ -22,7 +22,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from _common import parser, target, voice_config
+from _common import parser, run, target, voice_config
 
 from azure.ai.voicelive.aio import VoiceLiveConnection, connect
 from azure.ai.voicelive.audio import (
@@ -136,4 +136,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run(main)

@@ -13,10 +13,9 @@ conversation keeps its history, so later answers can refer to earlier lines.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
-from _common import parser, target
+from _common import parser, run, target
 
 from azure.ai.voicelive.aio import VoiceLiveConnection, connect
 from azure.ai.voicelive.models import (
@@ -72,4 +71,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run(main)

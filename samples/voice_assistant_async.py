@@ -39,7 +39,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, Union
 
-from _common import parser, target, voice_config
+from _common import parser, run, target, voice_config
 
 from azure.ai.voicelive.aio import (
     BargeInHandler,
@@ -252,5 +252,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+    run(main)

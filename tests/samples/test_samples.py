@@ -173,15 +173,15 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
             proc.wait(timeout=10)
 
 
-def ok(runs: dict[str, Run], name: str) -> Run:
-    """The run, checked: exit 0, nothing on stderr, the fake server announced."""
+def ok(runs: dict[str, Run], name: str, stderr: str = "") -> Run:
+    """The run, checked: exit 0, nothing (or exactly ``stderr``) on stderr, the fake server announced."""
     run = runs[name]
     assert run.returncode is not None, (
         f"{name} did not finish in {RUN_TIMEOUT} s:\n{run.stdout}\n{run.stderr}"
     )
     assert run.returncode == 0, f"{name} exited {run.returncode}:\n{run.stdout}\n{run.stderr}"
     assert "Traceback" not in run.stderr
-    assert run.stderr.strip() == "", run.stderr
+    assert run.stderr.strip() == stderr, run.stderr
     if not name.startswith("help:") and name != "testing_with_fake_server":
         assert run.stdout.startswith(FAKE_LINE), run.stdout
         assert run.stdout.count(FAKE_LINE) == 1
@@ -262,7 +262,14 @@ def test_conversation_history(runs: dict[str, Run]) -> None:
 
 
 def test_manual_turns(runs: dict[str, Run]) -> None:
-    out = ok(runs, "manual_turns").stdout
+    # The refused commit is an error event: the SDK logs it at WARNING (Python prints warnings
+    # of an unconfigured logging setup on stderr), so a misconfigured session is never silent.
+    warning = (
+        "Voice Live error event: code=input_audio_buffer_commit_empty message='Error committing input "
+        "audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has 50.00ms "
+        "of audio.' param=None event_id=None"
+    )
+    out = ok(runs, "manual_turns", stderr=warning).stdout
     assert "commit refused: input_audio_buffer_commit_empty: " in out
     assert "only has 50.00ms of audio" in out
     assert "input buffer cleared; the session goes on" in out
@@ -394,3 +401,34 @@ def test_samples_are_listed_in_the_readme_and_the_docs() -> None:
 def test_runs_are_quick(runs: dict[str, Run]) -> None:
     slow = {name: round(run.seconds, 1) for name, run in runs.items() if run.seconds > 30}
     assert not slow, f"samples are meant to finish in a few seconds against the fake server: {slow}"
+
+
+@pytest.mark.parametrize("sample", ["quickstart_async.py", "text_chat_async.py", "function_calling_async.py"])
+async def test_a_wrong_key_prints_the_sdks_one_line_explanation(sample: str, tmp_path: Path) -> None:
+    import asyncio
+
+    from azure.ai.voicelive.testing import FakeVoiceLiveServer
+
+    async with FakeVoiceLiveServer(api_key="the-right-key") as server:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("AZURE_VOICELIVE")},
+            "AZURE_VOICELIVE_ENDPOINT": server.endpoint,
+            "AZURE_VOICELIVE_API_KEY": "wrong-key",
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(SAMPLES / sample),
+            cwd=tmp_path,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await asyncio.wait_for(proc.communicate(), RUN_TIMEOUT)
+    assert proc.returncode == 1
+    lines = stderr.decode().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(
+        f"error: Authentication failed (HTTP 401) at 127.0.0.1:{server.port}: check the API key"
+    )
+    assert "wrong-key" not in stdout.decode() + stderr.decode()
