@@ -198,3 +198,57 @@ class _nullcontext:
 
     async def __aexit__(self, *exc: object) -> None:
         return None
+
+
+async def _until(predicate: Any, timeout: float = 20.0) -> None:
+    async def wait() -> None:
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+async def test_a_reply_heard_in_full_is_not_truncated() -> None:
+    responder = ScriptedResponder(TextReply("OK."))
+    async with FakeVoiceLiveServer(realtime=True, responder=responder) as server, VirtualPlayer() as player:
+        async with connect(endpoint=server.endpoint, credential=AzureKeyCredential("k"), model="m") as conn:
+            handler = BargeInHandler(conn, player)
+            await _ask(conn, "Say OK")
+            async for event in conn:
+                await handler.handle(event)
+                if event.type == "response.done":
+                    break
+            await _until(lambda: player.queued_ms == 0)  # every millisecond was played
+            assert player.played_ms > 0
+            await handler.interrupt()  # the user speaks after hearing it all
+            await conn.input_audio_buffer.clear(event_id="marker")
+            await _until(lambda: any(e.get("event_id") == "marker" for e in server.received))
+    sent = [e["type"] for e in server.received]
+    assert "conversation.item.truncate" not in sent
+    assert handler.last_truncate_ms is None
+
+
+async def test_the_same_item_is_truncated_at_most_once() -> None:
+    responder = ScriptedResponder(TextReply(LONG_REPLY))
+    async with FakeVoiceLiveServer(realtime=True, responder=responder) as server, VirtualPlayer() as player:
+        async with connect(endpoint=server.endpoint, credential=AzureKeyCredential("k"), model="m") as conn:
+            handler = BargeInHandler(conn, player)
+            await _ask(conn)
+
+            async def consume() -> None:
+                async for event in conn:
+                    await handler.handle(event)
+
+            consumer = asyncio.get_running_loop().create_task(consume())
+            try:
+                await _until(lambda: player.played_ms >= 300)
+                await handler.interrupt()
+                await handler.interrupt()  # a second speech_started for the same reply
+                await _until(lambda: any(e["type"] == "conversation.item.truncate" for e in server.received))
+                await conn.input_audio_buffer.clear(event_id="marker")
+                await _until(lambda: any(e.get("event_id") == "marker" for e in server.received))
+            finally:
+                consumer.cancel()
+    truncates = [e for e in server.received if e["type"] == "conversation.item.truncate"]
+    assert len(truncates) == 1
+    assert truncates[0]["audio_end_ms"] >= 300
