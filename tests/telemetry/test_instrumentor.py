@@ -403,3 +403,35 @@ async def test_reconnect_span_and_downtime_metric(instrumentor: VoiceLiveInstrum
     assert all(
         KEY not in str(v) for s in _EXPORTER.get_finished_spans() for v in (s.attributes or {}).values()
     )
+
+
+async def test_audio_inside_an_item_is_never_recorded(instrumentor: VoiceLiveInstrumentor) -> None:
+    instrumentor.instrument(enable_content_recording=True)
+    pcm = bytes(range(256)) * 19  # 4864 bytes: distinctive base64
+    audio = base64.b64encode(pcm).decode()
+    async with FakeVoiceLiveServer(pacing="instant") as server:
+        async with connect(
+            endpoint=server.endpoint, credential=AzureKeyCredential(KEY), model="gpt-4o"
+        ) as conn:
+            await conn.conversation.item.create(
+                item={
+                    "type": "message",
+                    "role": "user",
+                    "content": [
+                        {"type": "input_audio", "audio": audio},
+                        {"type": "input_text", "text": "hi"},
+                    ],
+                },
+                event_id="with-audio",
+            )
+            async for event in conn:
+                if event.type == "conversation.item.created":
+                    break
+    recorded = json.dumps(
+        [[dict(s.attributes or {}), [dict(e.attributes or {}) for e in s.events]] for s in _spans()],
+        default=str,
+    )
+    assert "send conversation.item.create" in [s.name for s in _spans()]
+    assert "input_text" in recorded  # content recording is on: the item's content is recorded
+    assert audio[:64] not in recorded  # the audio is not, in any span attribute or event
+    assert "bytes of audio omitted" in recorded
