@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -211,16 +211,23 @@ class Harness:
 
 
 @pytest.fixture
-def make_harness(spec_checker: SpecChecker | None) -> Callable[..., Harness]:
+def make_harness(spec_checker: SpecChecker) -> Iterator[Callable[..., Harness]]:
+    made: list[Harness] = []
+
     def make(**kwargs: Any) -> Harness:
         kwargs.setdefault("session_id", "sess_test")
         kwargs.setdefault("pacing", "instant")  # time-insensitive tests: every event due at once
         kwargs.setdefault("max_session_duration", None)
         harness = Harness(Simulator(**kwargs), spec_checker)
         harness.start()
+        made.append(harness)
         return harness
 
-    return make
+    yield make
+    # The fake's own exceptions (and the responder's) only reach the client as error events:
+    # a test that does not expect one (and clear sim.errors) fails here.
+    raised = [e for h in made for e in h.sim.errors]
+    assert not raised, f"the simulator raised: {raised!r}"
 
 
 @pytest.fixture

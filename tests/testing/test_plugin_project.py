@@ -96,3 +96,46 @@ def test_without_pytest_asyncio_the_fixture_says_what_to_install(tmp_path: Path)
         "pip install 'voicelive[test]' (or pip install pytest-asyncio)."
     ) in text
     assert "Traceback" not in text
+
+
+FAILING_RESPONDER = """
+import pytest
+from azure.core.credentials import AzureKeyCredential
+
+from azure.ai.voicelive.aio import connect
+
+
+def broken(conversation, session):
+    raise RuntimeError("responder bug")
+
+
+@pytest.mark.asyncio
+@pytest.mark.voicelive_server(responder=broken, pacing="instant")
+async def test_app(voicelive_server):
+    endpoint = voicelive_server.endpoint
+    async with connect(endpoint=endpoint, credential=AzureKeyCredential("k"), model="m") as conn:
+        await conn.response.create()
+        async for event in conn:
+            if event.type == "response.done":
+                assert event.response.status == "failed"  # all the client sees
+                break
+"""
+
+
+def test_the_fixture_fails_a_test_when_the_fake_raised(tmp_path: Path) -> None:
+    (tmp_path / "test_user.py").write_text(FAILING_RESPONDER, encoding="utf-8")
+    (tmp_path / "pytest.ini").write_text("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--strict-markers"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "1 passed, 1 error" in out.stdout
+    assert (
+        "the fake Voice Live server raised 1 exception(s) during the test (the client saw error events "
+        "or failed responses): RuntimeError: responder bug. If the test expects this, clear "
+        "server.errors before it ends."
+    ) in out.stdout

@@ -838,6 +838,10 @@ def test_responder_failure_ends_the_response_as_failed(make_harness: Any, result
     assert events[1]["response"]["status"] == "failed"
     assert events[1]["response"]["status_details"]["type"] == "failed"
     assert not h.sim.response_active
+    # Recorded for the test harness too, which fails on it unless the test expects it (as here).
+    [raised] = h.sim.errors
+    assert raised is result if isinstance(result, Exception) else isinstance(raised, TypeError)
+    h.sim.errors.clear()
 
 
 async def test_async_responder_leaves_a_pending_reply(make_harness: Any) -> None:
@@ -1250,3 +1254,5 @@ def test_an_internal_failure_becomes_a_server_error_and_the_session_goes_on(harn
     assert error["error"]["type"] == "server_error" and error["error"]["code"] == "internal_error"
     assert error["error"]["event_id"] == "c1" and "bug" in error["error"]["message"]
     assert harness.say("hello")[-1]["response"]["status"] == "completed"
+    assert [repr(e) for e in harness.sim.errors] == ["KeyError('bug')"]
+    harness.sim.errors.clear()  # expected here: the harness fails a test that leaves any

@@ -81,6 +81,18 @@ def _options(request: pytest.FixtureRequest, base: dict[str, Any]) -> dict[str, 
     return options
 
 
+def _fail_on_errors(server: FakeVoiceLiveServer) -> None:
+    """Fail the test when the fake (or its responder) raised: the client only saw an error event."""
+    if server.errors:
+        listed = "; ".join(f"{type(e).__name__}: {e}" for e in server.errors[:5])
+        pytest.fail(
+            f"the fake Voice Live server raised {len(server.errors)} exception(s) during the test "
+            f"(the client saw error events or failed responses): {listed}. If the test expects "
+            "this, clear server.errors before it ends.",
+            pytrace=False,
+        )
+
+
 @_async_fixture
 async def voicelive_server(
     request: pytest.FixtureRequest, voicelive_server_options: dict[str, Any]
@@ -97,6 +109,7 @@ async def voicelive_server(
         yield server
     finally:
         await server.stop()
+    _fail_on_errors(server)
 
 
 @_async_fixture
@@ -118,3 +131,5 @@ async def voicelive_server_factory() -> AsyncIterator[Callable[..., Awaitable[Fa
     finally:
         for server in reversed(started):
             await server.stop()
+    for server in started:
+        _fail_on_errors(server)

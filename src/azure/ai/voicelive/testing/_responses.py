@@ -152,6 +152,8 @@ class Responses:
         conversation_id: str,
     ) -> None:
         self.emit = emit
+        self.errors: list[BaseException] = []
+        """Where responder failures are recorded (the simulator shares its list)."""
         self.ids: Ids = emit.ids
         self.conversation = conversation
         self.pacing = pacing
@@ -208,6 +210,7 @@ class Responses:
 
     def begin_failure(self, r: Response, error: BaseException) -> None:
         """End ``r`` with status ``failed`` (the responder raised or returned nonsense)."""
+        self.errors.append(error)
 
         def steps() -> Steps:
             r.payload["status"] = "failed"

@@ -165,8 +165,9 @@ class _Connection:
             yield
         except ConnectionError:
             pass
-        except Exception:
+        except Exception as exc:
             _log.exception("fake Voice Live connection failed")
+            self.sim.errors.append(exc)
             self.request_close(1011, "fake server error")
 
     def request_close(self, code: int, reason: str) -> None:
@@ -327,6 +328,11 @@ class FakeVoiceLiveServer:
         """Faults applied to connections accepted from now on."""
         self.record = record
         self.received: list[dict[str, Any]] = []
+        self.errors: list[BaseException] = []
+        """Exceptions raised inside the fake (a bug in it) or by the responder, across sessions; each
+        also reached the client as an ``error`` event or a failed response. The pytest fixtures
+        fail a test that leaves any here: clear it (``server.errors.clear()``) when a test expects
+        one."""
         """Every client event (parsed JSON object) received, across connections, in order."""
         self.sessions: list[Simulator] = []
         """The simulator of every connection accepted, in order (``.session``, ``.conversation``,
@@ -523,6 +529,7 @@ class FakeVoiceLiveServer:
             voices=self.voices,
             realtime=self.realtime,
             received=self.received if self.record else None,
+            errors=self.errors,
             pacing=self.pacing,
             max_session_duration=self.max_session_duration,
             seed=self.seed,

@@ -103,6 +103,7 @@ class Simulator:
         pacing: Pacing | str | None = None,
         max_session_duration: float | None = 3600.0,
         seed: int | str | None = None,
+        errors: list[BaseException] | None = None,
     ) -> None:
         if max_session_duration is not None and not max_session_duration > 0:
             raise ValueError(
@@ -142,6 +143,10 @@ class Simulator:
         self._transcriber: Transcriber = transcriber if transcriber is not None else default_transcriber
         self._clock = clock
         self._received = received
+        self.errors: list[BaseException] = errors if errors is not None else []
+        """Exceptions the fake itself or the responder raised (each also became an ``error`` event
+        or a failed response): a test harness should fail on them."""
+        self.responses.errors = self.errors
         self._streams: list[_Stream] = []
         self._expires_at = None if max_session_duration is None else clock() + max_session_duration
         self._listed: set[str] = set()
@@ -245,6 +250,7 @@ class Simulator:
             return [self._emit.error(reject, client_id)]
         except Exception as exc:  # a bug here must not end the session: report it like the service would
             _log.exception("fake Voice Live session failed on a %r event", event.get("type"))
+            self.errors.append(exc)
             failure = Reject(
                 "internal_error", f"The fake service failed on this event: {exc!r}", error_type="server_error"
             )
