@@ -20,6 +20,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from typing_extensions import override
+
 from .._exceptions import ConnectionClosed, ConnectionError, InvalidFrameError
 from .._resilience import (
     CARRY_PREFIX,
@@ -199,6 +201,7 @@ class ReconnectingConnection(VoiceLiveConnection):
         self.transcription_session = TranscriptionSessionResource(self)
         self._pump = asyncio.get_running_loop().create_task(self._run())
 
+    @override
     def __repr__(self) -> str:
         state = "open" if self._ended is None else f"closed code={self._ended[0]}"
         return f"<VoiceLiveConnection {state} reconnect=on reconnects={self.reconnects}>"
@@ -214,11 +217,13 @@ class ReconnectingConnection(VoiceLiveConnection):
         return self._state.session_id
 
     # ------------------------------------------------------------------ send
+    @override
     async def send(self, event: Mapping[str, Any] | ClientEvent) -> None:
         """Send one client event (see :meth:`VoiceLiveConnection.send`); held while reconnecting."""
         text = self._encode(event)
         await self._send_text(text, _peek_type(text))
 
+    @override
     async def _send_text(self, text: str, event_type: object = None, event_id: object = None) -> None:
         if self._ended is not None or self._closing:
             raise self._final_error()
@@ -267,6 +272,7 @@ class ReconnectingConnection(VoiceLiveConnection):
         return self._outage
 
     # ------------------------------------------------------------------ recv
+    @override
     async def recv(self) -> ServerEvent:
         """The next server event or :class:`ReconnectedEvent` (see :meth:`VoiceLiveConnection.recv`)."""
         if self._receiving:
@@ -286,6 +292,7 @@ class ReconnectingConnection(VoiceLiveConnection):
         event: ServerEvent = item
         return event
 
+    @override
     async def recv_bytes(self) -> bytes:
         """The next event as JSON bytes (re-encoded: the pump has already parsed it)."""
         event = await self.recv()
@@ -763,6 +770,7 @@ class ReconnectingConnection(VoiceLiveConnection):
         task.add_done_callback(self._background.discard)
 
     # ----------------------------------------------------------------- close
+    @override
     async def close(self, *, code: int = 1000, reason: str = "") -> None:
         """Close the call: stop reconnecting and close the current WebSocket (as ``VoiceLiveConnection``).
 

@@ -16,6 +16,8 @@ from collections import OrderedDict, deque
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, Optional
 
+from typing_extensions import Self
+
 from ._pcm import BytesLike
 
 if TYPE_CHECKING:
@@ -349,7 +351,7 @@ class Microphone:
             raise StopAsyncIteration
         return chunk
 
-    async def __aenter__(self) -> Microphone:
+    async def __aenter__(self) -> Self:
         self.start()
         return self
 
@@ -495,7 +497,7 @@ class AudioPlayer(_BufferedPlayer):
                 stream.close()
         self._buffer.clear()
 
-    async def __aenter__(self) -> AudioPlayer:
+    async def __aenter__(self) -> Self:
         self.start()
         return self
 

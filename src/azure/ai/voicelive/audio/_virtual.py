@@ -11,6 +11,8 @@ import contextlib
 from types import TracebackType
 from typing import Optional
 
+from typing_extensions import Self
+
 from ._devices import PlaybackBuffer, _BufferedPlayer
 
 __all__ = ["VirtualPlayer"]
@@ -63,7 +65,7 @@ class VirtualPlayer(_BufferedPlayer):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def __aenter__(self) -> VirtualPlayer:
+    async def __aenter__(self) -> Self:
         self.start()
         return self
 

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from typing_extensions import Self
 
 from ._responder import Responder, Transcriber
 from ._responses import Pacing
@@ -345,7 +346,7 @@ class FakeVoiceLiveServer:
 
     # --- lifecycle -------------------------------------------------------------------------------
 
-    async def start(self) -> FakeVoiceLiveServer:
+    async def start(self) -> Self:
         """Start listening (idempotent); returns the server."""
         if self._runner is not None:
             return self
@@ -372,7 +373,7 @@ class FakeVoiceLiveServer:
         await self.close_all(1001, "server shutting down")
         await runner.cleanup()
 
-    async def __aenter__(self) -> FakeVoiceLiveServer:
+    async def __aenter__(self) -> Self:
         return await self.start()
 
     async def __aexit__(
