@@ -523,3 +523,36 @@ async def test_telemetry_hooks_see_each_reconnect(fake: FakeVoiceLiveServer) -> 
     info = seen[0]
     assert (info.cause, info.close_code, info.attempts, info.items_replayed) == ("closed", 1011, 1, 2)
     assert info.started <= info.ended and info.downtime_ms >= 0
+
+
+async def test_uncommitted_audio_of_a_manual_turn_reaches_the_new_session(fake: FakeVoiceLiveServer) -> None:
+    # The old session's input buffer dies with it: the audio sent since its last commit goes to
+    # the new session first, so the user's turn in progress is not lost.
+    async with open_call(fake, PATIENT) as conn:
+        await start_call(conn)  # manual turns (turn_detection null)
+        for n in range(1, 11):  # 200 ms of audio, not yet committed
+            await conn.input_audio_buffer.append(audio=chunk(n))
+        await until(lambda: sum(1 for e in fake.received if e["type"] == "input_audio_buffer.append") >= 10)
+        before = len(fake.received)
+        assert await fake.drop_all() == 1
+        event = reconnected(await collect_until(conn, "client.reconnected"))
+        assert event.audio_sent_bytes == 10 * 960
+        await conn.input_audio_buffer.commit(event_id="after")
+        done = await collect_until(conn, "input_audio_buffer.committed")
+        assert not [e for e in done if e.type == "error"]
+    resent = [e for e in fake.received[before:] if e["type"] == "input_audio_buffer.append"]
+    assert [base64.b64decode(e["audio"])[0] for e in resent] == list(range(1, 11))
+
+
+async def test_committed_audio_is_not_sent_again(fake: FakeVoiceLiveServer) -> None:
+    async with open_call(fake, PATIENT) as conn:
+        await start_call(conn)
+        for n in range(1, 6):
+            await conn.input_audio_buffer.append(audio=chunk(n))
+        await conn.input_audio_buffer.commit()
+        await collect_until(conn, "input_audio_buffer.committed")
+        before = len(fake.received)
+        await fake.drop_all()
+        event = reconnected(await collect_until(conn, "client.reconnected"))
+        assert event.audio_sent_bytes == 0
+    assert not [e for e in fake.received[before:] if e["type"] == "input_audio_buffer.append"]

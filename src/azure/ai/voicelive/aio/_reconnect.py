@@ -53,6 +53,7 @@ __all__ = ["ReconnectingConnection", "open_reconnecting"]
 
 _LOGGER = logging.getLogger("azure.ai.voicelive.aio")
 _APPEND = "input_audio_buffer.append"
+_BUFFER_DONE = frozenset(("input_audio_buffer.committed", "input_audio_buffer.cleared"))
 _END: Any = object()  # in the event queue: the call is over, raise the final error
 _HIGH_WATER = 4096  # events waiting for recv() before the pump stops reading (backpressure)
 _LOW_WATER = 1024
@@ -190,6 +191,9 @@ class ReconnectingConnection(VoiceLiveConnection):
         # Audio sent to the old session while a rotation is prepared: the new session gets it
         # too, so an utterance starting at the switch is not clipped (at most _RECENT_AUDIO).
         self._recent_audio: deque[str] = deque(maxlen=_RECENT_AUDIO)
+        # Audio sent since the service last committed or cleared the input buffer: a drop loses
+        # the old session's buffer, so it goes to the new session first (bounded like held audio).
+        self._uncommitted: OutageQueue[asyncio.Future[None]] | None = None
         self.reconnects = 0
         """How many times the call moved to a new session (reconnects and rotations)."""
 
@@ -232,6 +236,8 @@ class ReconnectingConnection(VoiceLiveConnection):
             self._state.audio_sent()
             if self._rotation is not None:
                 self._recent_audio.append(text)
+            if self._outage is None:
+                self._keep_uncommitted(text)
         else:
             self._state.sent(text, written=False)
         while self._outage is None:
@@ -262,13 +268,26 @@ class ReconnectingConnection(VoiceLiveConnection):
             ) from None
         await waiter  # cancelling the send cancels the waiter: the event is then not sent
 
+    def _keep_uncommitted(self, text: str) -> None:
+        kept = self._uncommitted
+        if kept is None:
+            max_audio = int(self._policy.max_buffered_audio * self._state.input_bytes_per_second())
+            kept = self._uncommitted = OutageQueue(max_audio, 0)
+        kept.put_audio(text, _audio_bytes(text))
+
     def _begin_outage(self) -> OutageQueue[asyncio.Future[None]]:
         if self._outage is None:
             self._outage_started = asyncio.get_running_loop().time()
             self._outage_wall = time.time()
             self._lost = self._state.interrupted()
             max_audio = int(self._policy.max_buffered_audio * self._state.input_bytes_per_second())
-            self._outage = OutageQueue(max_audio, self._policy.max_queued_events)
+            outage: OutageQueue[asyncio.Future[None]] = OutageQueue(max_audio, self._policy.max_queued_events)
+            # The old session's uncommitted input died with it: that audio goes first (it may
+            # have reached the old session too; the new one has not heard it).
+            kept, self._uncommitted = self._uncommitted, None
+            while kept is not None and (entry := kept.take()) is not None:
+                outage.put_audio(entry[0], entry[1])
+            self._outage = outage
         return self._outage
 
     # ------------------------------------------------------------------ recv
@@ -356,6 +375,8 @@ class ReconnectingConnection(VoiceLiveConnection):
                     )
                     continue
                 state.received(data)
+                if self._uncommitted is not None and data.get("type") in _BUFFER_DONE:
+                    self._uncommitted = None  # the service has it: nothing to send again
                 events.put_nowait(event)
                 if state.expires_at != self._scheduled_for:
                     self._schedule_rotation()
@@ -703,6 +724,7 @@ class ReconnectingConnection(VoiceLiveConnection):
         """In the pump: switch to the prepared session if the call is still quiet and unchanged."""
         switch, self._switch = self._switch, None
         self._rotation = None
+        self._uncommitted = None  # a rotation repeats the recent audio itself
         assert switch is not None
         state = self._state
         if self._closing or state.changes != switch.snapshot or not state.quiet or self._outage is not None:
