@@ -324,7 +324,8 @@ def report(t: Tally) -> dict[str, Any]:
     )
     print(
         f"microphone chunks: {t.mic_sent} sent, {t.mic_received} received, {t.mic_reported_dropped} reported "
-        f"dropped, {t.mic_duplicates} repeated (to a new session: at a rotation, or not yet committed at a drop), "
+        f"dropped, {t.mic_duplicates} repeated (to a new session: at a rotation, or uncommitted at a "
+        "drop), "
         f"{t.mic_unaccounted} unaccounted (lost in flight at a drop)"
     )
     if t.wrong_answers:
