@@ -556,3 +556,49 @@ async def test_committed_audio_is_not_sent_again(fake: FakeVoiceLiveServer) -> N
         event = reconnected(await collect_until(conn, "client.reconnected"))
         assert event.audio_sent_bytes == 0
     assert not [e for e in fake.received[before:] if e["type"] == "input_audio_buffer.append"]
+
+
+# --------------------------------------------------------------------------- against the fake's real expiry
+async def _turn(conn: VoiceLiveConnection, text: str) -> list[ServerEvent]:
+    await conn.conversation.item.create(item=user_text(text))
+    await conn.response.create()
+    return await collect_until(conn, "response.done")
+
+
+def _answer(events: list[ServerEvent]) -> str:
+    return next(e.text for e in events if e.type == "response.text.done")
+
+
+async def test_real_session_expiry_reconnects_with_the_conversation() -> None:
+    from azure.ai.voicelive.testing import DefaultResponder
+
+    policy = ReconnectPolicy(base_delay=0.0, max_delay=0.0, rotate_before=None)  # no rotation: expire
+    responder = DefaultResponder(memory=True)
+    async with FakeVoiceLiveServer(max_session_duration=1.0, responder=responder) as server:
+        async with open_call(server, policy) as conn:
+            await conn.session.update(session=TEXT_SESSION)
+            first = _answer(await _turn(conn, "My name is Ada"))
+            assert first.startswith("This is turn 1")
+            event = reconnected(await collect_until(conn, "client.reconnected"))
+            assert event.cause == "session_expired"
+            assert event.close_code == 1001
+            second = _answer(await _turn(conn, "What is my name?"))
+    assert second.startswith('This is turn 2; earlier you said: "My name is Ada"')
+    assert len(server.sessions) == 2
+
+
+async def test_rotation_before_expiry_switches_without_downtime() -> None:
+    from azure.ai.voicelive.testing import DefaultResponder
+
+    policy = ReconnectPolicy(base_delay=0.0, max_delay=0.0, rotate_before=0.8)
+    responder = DefaultResponder(memory=True)
+    async with FakeVoiceLiveServer(max_session_duration=1.5, responder=responder) as server:
+        async with open_call(server, policy) as conn:
+            await conn.session.update(session=TEXT_SESSION)
+            await _turn(conn, "My name is Ada")
+            event = reconnected(await collect_until(conn, "client.reconnected"))
+            assert event.cause == "rotation"
+            assert event.downtime_ms == 0
+            answer = _answer(await _turn(conn, "What is my name?"))
+    assert answer.startswith('This is turn 2; earlier you said: "My name is Ada"')
+    assert len(server.sessions) == 2
