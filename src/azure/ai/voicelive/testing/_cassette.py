@@ -160,6 +160,7 @@ class Cassette:
     header: dict[str, Any]
     tracks: list[list[Step]]
     opened: list[int]  # the line where each connection was opened
+    opened_at: list[float] = field(default_factory=list[float])  # and its time offset
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Cassette:
@@ -202,6 +203,7 @@ class Cassette:
             )
         tracks: list[list[Step]] = []
         opened: list[int] = []
+        opened_at: list[float] = []
         for number, text in enumerate(lines[1:], start=2):
             if not text.strip():
                 continue
@@ -222,6 +224,7 @@ class Cassette:
                     raise fail(number, f"connection {conn} opened out of order (expected {len(tracks)})")
                 tracks.append([])
                 opened.append(number)
+                opened_at.append(t)
                 continue
             if conn >= len(tracks):
                 raise fail(number, f"connection {conn} was not opened before this line")
@@ -243,7 +246,7 @@ class Cassette:
                 track.append(Step("close", number, t, _as_event(close)))  # pyright: ignore[reportUnknownArgumentType]
             else:
                 raise fail(number, "expected one of 'open', 'server', 'client' or 'close'")
-        return cls(name, _as_event(header), tracks, opened)  # pyright: ignore[reportUnknownArgumentType]
+        return cls(name, _as_event(header), tracks, opened, opened_at)  # pyright: ignore[reportUnknownArgumentType]
 
 
 def _as_event(value: dict[Any, Any]) -> dict[str, Any]:

@@ -150,8 +150,7 @@ class Replayer:
                 f"no connection #{self.index} (the cassette recorded {count} connection{'s' * (count != 1)})",
                 "a new connection",
             )
-        if self.track:
-            self._last_t = self.track[0].t
+        self._last_t = self.cassette.opened_at[self.index] if self.cassette.opened_at else 0.0
         return self._release()
 
     def receive(self, event: dict[str, Any]) -> list[Out]:
