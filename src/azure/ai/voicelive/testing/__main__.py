@@ -14,7 +14,7 @@ import signal
 import sys
 from typing import NoReturn
 
-from ._cassette import CassetteError
+from ._cassette import Cassette, CassetteError
 from ._server import FakeVoiceLiveServer
 
 
@@ -78,15 +78,15 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-async def _serve(args: argparse.Namespace) -> None:
+async def _serve(args: argparse.Namespace, cassette: Cassette | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    replay = {"replay": args.replay, "replay_timing": args.replay_timing} if args.replay else {}
     async with FakeVoiceLiveServer(
-        **replay,
+        replay=cassette,
+        replay_timing=args.replay_timing,
         host=args.host,
         port=args.port,
         api_key=args.api_key,
@@ -102,7 +102,13 @@ async def _serve(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: parse arguments, serve until SIGINT/SIGTERM; returns the exit status."""
     args = _parse(argv)
+    cassette = None
     if args.replay:
+        try:
+            cassette = Cassette.load(args.replay)
+        except (OSError, CassetteError) as exc:
+            print(f"python -m azure.ai.voicelive.testing: error: --replay: {exc}", file=sys.stderr)
+            return 2
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("cassette mismatch: %(message)s"))
         logger = logging.getLogger("azure.ai.voicelive.testing")
@@ -110,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         logger.setLevel(logging.WARNING)
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve(args))
+            asyncio.run(_serve(args, cassette))
     except OSError as exc:  # the address is in use, or cannot be bound here: one line, not a traceback
         reason = exc.strerror or str(exc)
         print(
@@ -118,9 +124,6 @@ def main(argv: list[str] | None = None) -> int:
             f"{reason} (try another --port, or --port 0 for a free one)",
             file=sys.stderr,
         )
-        return 2
-    except (FileNotFoundError, CassetteError) as exc:
-        print(f"python -m azure.ai.voicelive.testing: error: --replay: {exc}", file=sys.stderr)
         return 2
     return 0
 
