@@ -41,8 +41,8 @@ _LOGGER = logging.getLogger("azure.ai.voicelive")
 class ConnectionInfo:
     """What is known about a connection before its handshake (never any credential header).
 
-    ``query`` is the URL's query as sent, as ``(name, value)`` pairs in order. It holds what
-    the app put there (``connect(query=...)``), so an observer that stores or exports it must
+    `query` is the URL's query as sent, as `(name, value)` pairs in order. It holds what
+    the app put there (`connect(query=...)`), so an observer that stores or exports it must
     filter it (the cassette recorder keeps an allow-list of names).
     """
 
@@ -172,7 +172,7 @@ def notify_reconnected(hooks: tuple[ConnectionHooks, ...], info: ReconnectInfo) 
 
 
 def notify_optional(hooks: tuple[ConnectionHooks, ...], method: str, *args: Any) -> None:
-    """Call the optional hook ``method`` on every hook object that defines it (errors swallowed)."""
+    """Call the optional hook `method` on every hook object that defines it (errors swallowed)."""
     for hook in hooks:
         function = getattr(hook, method, None)
         if function is None:

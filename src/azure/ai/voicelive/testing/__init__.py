@@ -16,7 +16,7 @@ Replies come from a responder (default :class:`DefaultResponder`); see
 :data:`Responder` and :data:`Transcriber` for the interfaces. With pytest, the
 ``voicelive_server`` fixture gives a started server.
 
-Session cassettes: :func:`record` captures the connections an app opens (against Azure) into a
+Session cassettes: `record` captures the connections an app opens (against Azure) into a
 JSON Lines file; ``FakeVoiceLiveServer(replay="path.jsonl")`` replays it offline, and the
 ``voicelive_cassette`` fixture does either in pytest (see docs/testing.md, "Record and replay").
 """

@@ -1,7 +1,7 @@
 """Run the fake Voice Live service standalone: ``python -m azure.ai.voicelive.testing [--port 8765]``.
 
-``--replay cassette.jsonl`` replays a recorded session instead of simulating one; a client that
-diverges from the recording is reported on stderr (and gets an ``error`` event).
+`--replay cassette.jsonl` replays a recorded session instead of simulating one; a client that
+diverges from the recording is reported on stderr (and gets an `error` event).
 """
 
 from __future__ import annotations

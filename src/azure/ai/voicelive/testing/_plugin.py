@@ -11,15 +11,15 @@ Found whenever this package and pytest are installed:
 * ``voicelive_server_factory``: an async callable ``await factory(**options)`` that starts one
   more server per call (all stopped after the test), for tests that need several.
 
-* ``voicelive_cassette``: record once against Azure, replay offline forever. It yields a
-  :class:`CassetteSession` whose ``endpoint`` and ``credential`` the test connects with. Run
-  with ``--voicelive-record`` and ``AZURE_VOICELIVE_ENDPOINT`` (and ``AZURE_VOICELIVE_API_KEY``)
+* `voicelive_cassette`: record once against Azure, replay offline forever. It yields a
+  `CassetteSession` whose `endpoint` and `credential` the test connects with. Run
+  with `--voicelive-record` and `AZURE_VOICELIVE_ENDPOINT` (and `AZURE_VOICELIVE_API_KEY`)
   set, it records the test's connections to the real service into the cassette; otherwise it
-  replays the cassette with a :class:`~azure.ai.voicelive.testing.FakeVoiceLiveServer`, and the
+  replays the cassette with a `FakeVoiceLiveServer`, and the
   test fails at the first client event that diverges from the recording. The marker
-  ``@pytest.mark.voicelive_cassette(path=None, audio="trim", match=None, timing="fast")``
+  `@pytest.mark.voicelive_cassette(path=None, audio="trim", match=None, timing="fast")`
   configures it (the path is relative to the test file; by default
-  ``cassettes/<module>/<test>.jsonl`` next to it).
+  `cassettes/<module>/<test>.jsonl` next to it).
 
 The fixtures are async: they need pytest-asyncio (the ``test`` extra installs it). In its strict
 mode (the default) mark async tests with ``@pytest.mark.asyncio``; in auto mode nothing is
@@ -84,7 +84,7 @@ def _async_fixture(func: Any) -> Any:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Add ``--voicelive-record`` (record the cassettes of ``voicelive_cassette`` tests)."""
+    """Add `--voicelive-record` (record the cassettes of `voicelive_cassette` tests)."""
     parser.getgroup("voicelive").addoption(
         RECORD_FLAG,
         action="store_true",
@@ -96,7 +96,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the markers (so ``--strict-markers`` accepts them); check ``--voicelive-record``."""
+    """Register the markers (so `--strict-markers` accepts them); check `--voicelive-record`."""
     config.addinivalue_line("markers", MARKER)
     config.addinivalue_line("markers", CASSETTE_MARKER)
     if config.getoption(RECORD_FLAG, default=False) and not os.environ.get(ENDPOINT_VARIABLE):

@@ -291,16 +291,16 @@ class FakeVoiceLiveServer:
     ``record=False`` (for long benchmarks) keeps memory flat: :attr:`received` and
     :attr:`requests` stay empty and :attr:`sessions` holds only the open connections.
 
-    Replay: with ``replay="path.jsonl"`` (a cassette file, or a ``Cassette``) the server does not
+    Replay: with `replay="path.jsonl"` (a cassette file, or a `Cassette`) the server does not
     simulate: each connection replays the next recorded connection of the cassette, answering
-    the client's events with the recorded server frames. ``replay_match`` (a ``Match``) says how
+    the client's events with the recorded server frames. `replay_match` (a `Match`) says how
     client events are matched (default: event type and order; input audio by its length);
-    ``replay_timing`` is ``"fast"`` (default: no waiting) or ``"recorded"`` (the recorded
-    pacing). A client that diverges gets an ``error`` event (code ``cassette_mismatch``) and a
-    close 1008, and a ``CassetteMismatch`` lands in :attr:`errors`; so does a recorded connection
+    `replay_timing` is `"fast"` (default: no waiting) or `"recorded"` (the recorded
+    pacing). A client that diverges gets an `error` event (code `cassette_mismatch`) and a
+    close 1008, and a `CassetteMismatch` lands in `errors`; so does a recorded connection
     that was never opened, when the server stops. The handshake checks (query, credential) and
-    ``faults.reject_status`` still apply; the other faults do not. Raises ``FileNotFoundError``
-    or ``CassetteError`` for a missing or unreadable cassette.
+    `faults.reject_status` still apply; the other faults do not. Raises `FileNotFoundError`
+    or `CassetteError` for a missing or unreadable cassette.
     """
 
     def __init__(
