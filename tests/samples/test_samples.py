@@ -75,6 +75,7 @@ RUNS: dict[str, tuple[str, ...]] = {
     ),
     "voice_assistant_no_devices": ("voice_assistant_async.py",),
     "testing_with_fake_server": ("testing_with_fake_server.py",),
+    "replay_cassette": ("replay_cassette.py",),
     **{f"help:{name}": (name, "--help") for name in ALL_SAMPLES},
 }
 
@@ -382,6 +383,14 @@ def test_testing_with_fake_server(runs: dict[str, Run]) -> None:
     out = ok(runs, "testing_with_fake_server").stdout
     assert out.count("ok: ") == 2
     assert out.rstrip().endswith("all checks passed")
+
+
+def test_replay_cassette(runs: dict[str, Run]) -> None:
+    out = ok(runs, "replay_cassette").stdout
+    assert "(replaying weather.jsonl)\n" in out
+    # What the recorded session said: the recorded tool call and the recorded answer.
+    assert '(calling get_weather({"location":"Seattle"}) -> ' in out
+    assert out.rstrip().endswith("assistant: The result is: Seattle, light rain, 14 celsius.")
 
 
 def test_testing_with_fake_server_docstring_example_passes_under_pytest(runs: dict[str, Run]) -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "ReconnectInfo",
     "add_observer",
     "notify",
+    "notify_optional",
     "notify_reconnected",
     "now",
     "remove_observer",
@@ -38,7 +39,12 @@ _LOGGER = logging.getLogger("azure.ai.voicelive")
 
 @dataclass(frozen=True)
 class ConnectionInfo:
-    """What is known about a connection before its handshake (never any credential)."""
+    """What is known about a connection before its handshake (never any credential header).
+
+    `query` is the URL's query as sent, as `(name, value)` pairs in order. It holds what
+    the app put there (`connect(query=...)`), so an observer that stores or exports it must
+    filter it (the cassette recorder keeps an allow-list of names).
+    """
 
     server_address: str
     server_port: int | None
@@ -48,6 +54,7 @@ class ConnectionInfo:
     project_name: str | None = None
     agent_version: str | None = None
     conversation_id: str | None = None
+    query: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,12 @@ class ConnectionHooks(Protocol):
 
     def exited(self, error: BaseException | None) -> None:
         """The ``async with connect(...)`` block was left (after its close), with ``error`` if it raised."""
+
+    # Optional hooks (not part of the protocol: a hook object may leave them out; they are called
+    # through `notify_optional`): `reconnected(info: ReconnectInfo)` and
+    # `closing(code: int, reason: str)`, called once when this client starts closing an open
+    # connection (before its close frame is sent), so that observers can tell the client's close
+    # from the server's.
 
 
 ObserverFactory = Callable[[ConnectionInfo], "ConnectionHooks | None"]
@@ -156,3 +169,15 @@ def notify_reconnected(hooks: tuple[ConnectionHooks, ...], info: ReconnectInfo) 
             method(info)
         except Exception:
             _LOGGER.debug("instrumentation hook %s.reconnected failed", type(hook).__name__, exc_info=True)
+
+
+def notify_optional(hooks: tuple[ConnectionHooks, ...], method: str, *args: Any) -> None:
+    """Call the optional hook `method` on every hook object that defines it (errors swallowed)."""
+    for hook in hooks:
+        function = getattr(hook, method, None)
+        if function is None:
+            continue
+        try:
+            function(*args)
+        except Exception:
+            _LOGGER.debug("instrumentation hook %s.%s failed", type(hook).__name__, method, exc_info=True)

@@ -17,7 +17,7 @@ import socket
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, Union, cast, overload
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
 
@@ -488,6 +488,7 @@ async def _open(plan: _Plan) -> VoiceLiveConnection:
             project_name=params.get("agent-project-name"),
             agent_version=params.get("agent-version"),
             conversation_id=params.get("conversation-id"),
+            query=tuple(parse_qsl(parts.query, keep_blank_values=True)),
         )
     )
     try:

@@ -358,6 +358,10 @@ class VoiceLiveConnection:
         self._close_done = asyncio.get_running_loop().create_future()
         if self._ended is None:
             self._ended = (code, reason or _LOCAL_REASON, True)
+            if self._hooks:
+                from .._instrumentation import notify_optional
+
+                notify_optional(self._hooks, "closing", code, reason)
         try:
             try:
                 await self._ws.close(code=code, message=payload)

@@ -15,6 +15,10 @@ streamed responses with synthesised speech, function and MCP calls, session expi
 Replies come from a responder (default :class:`DefaultResponder`); see
 :data:`Responder` and :data:`Transcriber` for the interfaces. With pytest, the
 ``voicelive_server`` fixture gives a started server.
+
+Session cassettes: `record` captures the connections an app opens (against Azure) into a
+JSON Lines file; ``FakeVoiceLiveServer(replay="path.jsonl")`` replays it offline, and the
+``voicelive_cassette`` fixture does either in pytest (see docs/testing.md, "Record and replay").
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._cassette import Cassette, CassetteError
+    from ._plugin import CassetteSession
+    from ._recorder import Recording, record
+    from ._replay import CassetteMismatch, Match
     from ._responder import (
         DefaultResponder,
         FunctionCallReply,
@@ -42,6 +50,13 @@ if TYPE_CHECKING:
 
 # Names load on first use, so that importing the pytest plugin (a submodule) stays cheap.
 _LAZY = {
+    "Cassette": "._cassette",
+    "CassetteError": "._cassette",
+    "CassetteMismatch": "._replay",
+    "CassetteSession": "._plugin",
+    "Match": "._replay",
+    "Recording": "._recorder",
+    "record": "._recorder",
     "DefaultResponder": "._responder",
     "FunctionCallReply": "._responder",
     "McpCallReply": "._responder",
@@ -81,14 +96,20 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "DEFAULT_VOICE",
+    "Cassette",
+    "CassetteError",
+    "CassetteMismatch",
+    "CassetteSession",
     "DefaultResponder",
     "EnergyVad",
     "FakeVoiceLiveServer",
     "Faults",
     "FunctionCallReply",
+    "Match",
     "McpCallReply",
     "Pacing",
     "PendingReply",
+    "Recording",
     "Reply",
     "Responder",
     "ScriptedResponder",
@@ -99,6 +120,7 @@ __all__ = [
     "VadEvent",
     "default_session",
     "default_transcriber",
+    "record",
     "synthesize",
     "threshold_to_rms",
 ]

@@ -1,14 +1,20 @@
-"""Run the fake Voice Live service standalone: ``python -m azure.ai.voicelive.testing [--port 8765]``."""
+"""Run the fake Voice Live service standalone: ``python -m azure.ai.voicelive.testing [--port 8765]``.
+
+`--replay cassette.jsonl` replays a recorded session instead of simulating one; a client that
+diverges from the recording is reported on stderr (and gets an `error` event).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from typing import NoReturn
 
+from ._cassette import Cassette, CassetteError
 from ._server import FakeVoiceLiveServer
 
 
@@ -54,16 +60,33 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         metavar="SECONDS",
         help="session lifetime; then an error session_expired and close 1001 (default 3600; 0: never)",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--replay",
+        metavar="CASSETTE",
+        default=None,
+        help="replay this recorded session (JSON Lines cassette) instead of simulating one",
+    )
+    parser.add_argument(
+        "--replay-timing",
+        choices=("fast", "recorded"),
+        default="fast",
+        help="with --replay: fast, no waiting (default); recorded: the recorded pacing",
+    )
+    args = parser.parse_args(argv)
+    if args.replay_timing != "fast" and args.replay is None:
+        parser.error("--replay-timing needs --replay")
+    return args
 
 
-async def _serve(args: argparse.Namespace) -> None:
+async def _serve(args: argparse.Namespace, cassette: Cassette | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     async with FakeVoiceLiveServer(
+        replay=cassette,
+        replay_timing=args.replay_timing,
         host=args.host,
         port=args.port,
         api_key=args.api_key,
@@ -71,16 +94,29 @@ async def _serve(args: argparse.Namespace) -> None:
         pacing=args.pacing,
         max_session_duration=args.max_session_duration or None,
     ) as server:
-        print(f"Fake Voice Live server listening on {server.endpoint} (Ctrl+C to stop)", flush=True)
+        what = f"replaying {args.replay}" if args.replay else "listening"
+        print(f"Fake Voice Live server {what} on {server.endpoint} (Ctrl+C to stop)", flush=True)
         await stop.wait()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: parse arguments, serve until SIGINT/SIGTERM; returns the exit status."""
     args = _parse(argv)
+    cassette = None
+    if args.replay:
+        try:
+            cassette = Cassette.load(args.replay)
+        except (OSError, CassetteError) as exc:
+            print(f"python -m azure.ai.voicelive.testing: error: --replay: {exc}", file=sys.stderr)
+            return 2
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("cassette mismatch: %(message)s"))
+        logger = logging.getLogger("azure.ai.voicelive.testing")
+        logger.addHandler(handler)
+        logger.setLevel(logging.WARNING)
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve(args))
+            asyncio.run(_serve(args, cassette))
     except OSError as exc:  # the address is in use, or cannot be bound here: one line, not a traceback
         reason = exc.strerror or str(exc)
         print(

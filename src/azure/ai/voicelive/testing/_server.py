@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import TracebackType
@@ -14,6 +15,9 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from typing_extensions import Self
 
+from ._cassette import Cassette
+from ._replay import CassetteMismatch, Match, Replayer, Timing
+from ._replay_conn import ReplayConnection
 from ._responder import Responder, Transcriber
 from ._responses import Pacing
 from ._simulator import DEFAULT_MODEL, Event, Simulator
@@ -286,6 +290,17 @@ class FakeVoiceLiveServer:
 
     ``record=False`` (for long benchmarks) keeps memory flat: :attr:`received` and
     :attr:`requests` stay empty and :attr:`sessions` holds only the open connections.
+
+    Replay: with `replay="path.jsonl"` (a cassette file, or a `Cassette`) the server does not
+    simulate: each connection replays the next recorded connection of the cassette, answering
+    the client's events with the recorded server frames. `replay_match` (a `Match`) says how
+    client events are matched (default: event type and order; input audio by its length);
+    `replay_timing` is `"fast"` (default: no waiting) or `"recorded"` (the recorded
+    pacing). A client that diverges gets an `error` event (code `cassette_mismatch`) and a
+    close 1008, and a `CassetteMismatch` lands in `errors`; so does a recorded connection
+    that was never opened, when the server stops. The handshake checks (query, credential) and
+    `faults.reject_status` still apply; the other faults do not. Raises `FileNotFoundError`
+    or `CassetteError` for a missing or unreadable cassette.
     """
 
     def __init__(
@@ -304,7 +319,21 @@ class FakeVoiceLiveServer:
         pacing: Pacing | str | None = None,
         max_session_duration: float | None = 3600.0,
         seed: int | str | None = None,
+        replay: str | os.PathLike[str] | Cassette | None = None,
+        replay_match: Match | None = None,
+        replay_timing: Timing = "fast",
     ) -> None:
+        if replay is None and (replay_match is not None or replay_timing != "fast"):
+            raise ValueError("replay_match and replay_timing apply only with replay=<cassette path>")
+        if replay_timing not in ("fast", "recorded"):
+            raise ValueError(f"replay_timing must be 'fast' or 'recorded', got {replay_timing!r}")
+        self.cassette: Cassette | None = (
+            replay if isinstance(replay, Cassette) or replay is None else Cassette.load(replay)
+        )
+        """The cassette replayed, or ``None`` (simulating)."""
+        self.replay_match = replay_match if replay_match is not None else Match()
+        self.replay_timing: Timing = replay_timing
+        self._replayed = 0
         if max_session_duration is not None and not max_session_duration > 0:
             raise ValueError(
                 f"max_session_duration must be > 0 seconds or None, got {max_session_duration!r}"
@@ -342,7 +371,7 @@ class FakeVoiceLiveServer:
         """Each handshake seen: ``{"path", "query", "headers", "status"}`` (credentials redacted)."""
         self._port = port
         self._runner: web.AppRunner | None = None
-        self._connections: set[_Connection] = set()
+        self._connections: set[_Connection | ReplayConnection] = set()
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -372,6 +401,20 @@ class FakeVoiceLiveServer:
             return
         await self.close_all(1001, "server shutting down")
         await runner.cleanup()
+        cassette = self.cassette
+        if cassette is not None and self._replayed < len(cassette.tracks):
+            index = self._replayed
+            self.errors.append(
+                CassetteMismatch(
+                    "missing",
+                    cassette=cassette.path,
+                    connection=index,
+                    index=0,
+                    line=cassette.opened[index],
+                    expected=f"connection #{index} (the cassette recorded {len(cassette.tracks)})",
+                    got=f"{index} connection{'s' * (index != 1)} opened before the server stopped",
+                )
+            )
 
     async def __aenter__(self) -> Self:
         return await self.start()
@@ -521,6 +564,9 @@ class FakeVoiceLiveServer:
             return _json_error(400, "BadRequest", "Expected a websocket upgrade request.")
         self._record(request, 101)
         await ws.prepare(request)
+        if self.cassette is not None:
+            await self._replay(request, ws, self.cassette)
+            return ws
         model, agent = checked
         sim = Simulator(
             model=model or DEFAULT_MODEL,
@@ -545,3 +591,13 @@ class FakeVoiceLiveServer:
             if not self.record:
                 self.sessions.remove(sim)
         return ws
+
+    async def _replay(self, request: web.Request, ws: web.WebSocketResponse, cassette: Cassette) -> None:
+        replayer = Replayer(cassette, self._replayed, self.replay_match, self.replay_timing)
+        self._replayed += 1
+        conn = ReplayConnection(request, ws, replayer, self.errors, self.received if self.record else None)
+        self._connections.add(conn)
+        try:
+            await conn.run()
+        finally:
+            self._connections.discard(conn)
