@@ -438,10 +438,10 @@ def main() -> None:
     # --- package face ------------------------------------------------------------------
     public = sorted(enums) + [n for m in [*ORDER[1:], "_params"] for n in exported[m]]
     lines = [
-        '"""Typed models and enums of the Voice Live protocol (``azure.ai.voicelive.models``).',
+        '"""Typed models and enums of the Voice Live protocol (`azure.ai.voicelive.models`).',
         "",
-        "Every model is a ``MutableMapping`` over its wire JSON with attribute access to its fields;",
-        "see :class:`azure.ai.voicelive.models._base.Model`.",
+        "Every model is a `MutableMapping` over its wire JSON with attribute access to its fields",
+        "(see the models overview of the API reference).",
         '"""',
         "",
         "from typing import TYPE_CHECKING, Any",
@@ -657,7 +657,7 @@ def write_params(models: dict, enums: dict, disc: dict) -> list[str]:
             "",
             "",
             f"class {n}Param(TypedDict, total=False):",
-            f'    """The wire shape of :class:`{n}` as a dict (for editor completion)."""',
+            f'    """The wire shape of a model as a dict, for editor completion:\n    [`{n}`][{PUBLIC}.{n}]."""',
             "",
         ]
         for f in sorted(entry["fields"], key=lambda f: (f["wire"] != "type", f["wire"])):
@@ -675,7 +675,7 @@ def write_params(models: dict, enums: dict, disc: dict) -> list[str]:
             names.append(f"{n}Params")
             aliases += [
                 "",
-                f"#: Any concrete shape of :class:`{n}`.",
+                f"#: Any concrete shape of `{n}`.",
                 f"{n}Params = Union[" + ", ".join(f'"{m}Param"' for m in members) + "]",
             ]
     head = [

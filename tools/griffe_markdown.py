@@ -114,6 +114,7 @@ def convert(
     scope: griffe.Object | None = None,
     root: griffe.Object | None = None,
     public: dict[str, str] | None = None,
+    short: bool = False,
 ) -> str:
     """``text`` with reST roles, literal blocks and ``code-block`` directives made Markdown."""
 
@@ -128,6 +129,9 @@ def convert(
             canonical = _resolve(bare, scope, root)
             if canonical is not None:
                 link = public.get(canonical)
+        if link and short:
+            # As written in the source: mkdocstrings resolves the name in the docstring's scope.
+            return f"[`{shown}`][]" if shown == bare else f"[`{shown}`][{bare}]"
         return f"[`{shown}`][{link}]" if link else f"`{shown}`"
 
     text = ROLE.sub(role, text)
@@ -296,7 +300,7 @@ def _rewrite_sources(paths: list[str]) -> None:
                     lines = files[p].split("\n")
                     start, end = obj.docstring.lineno - 1, obj.docstring.endlineno or obj.docstring.lineno
                     chunk = "\n".join(lines[start:end])
-                    new = ROLE.sub(lambda m: convert(m.group(0), obj, root, public), chunk)
+                    new = ROLE.sub(lambda m: convert(m.group(0), obj, root, public, short=True), chunk)
                     if new != chunk:
                         lines[start:end] = new.split("\n")
                         files[p] = "\n".join(lines)

@@ -88,14 +88,16 @@ __all__ = [
 
 
 class AnimationParam(TypedDict, total=False):
-    """The wire shape of :class:`Animation` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`Animation`][azure.ai.voicelive.models.Animation]."""
 
     model_name: Optional[str]
     outputs: Optional[list[Union[str, AnimationOutputType]]]
 
 
 class AssistantMessageItemParam(TypedDict, total=False):
-    """The wire shape of :class:`AssistantMessageItem` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`AssistantMessageItem`][azure.ai.voicelive.models.AssistantMessageItem]."""
 
     type: Literal["message"]
     content: list[MessageContentPartParams]
@@ -105,7 +107,8 @@ class AssistantMessageItemParam(TypedDict, total=False):
 
 
 class AudioEchoCancellationParam(TypedDict, total=False):
-    """The wire shape of :class:`AudioEchoCancellation` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`AudioEchoCancellation`][azure.ai.voicelive.models.AudioEchoCancellation]."""
 
     type: Literal["server_echo_cancellation"]
     channels: Optional[int]
@@ -113,7 +116,8 @@ class AudioEchoCancellationParam(TypedDict, total=False):
 
 
 class AudioInputTranscriptionOptionsParam(TypedDict, total=False):
-    """The wire shape of :class:`AudioInputTranscriptionOptions` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`AudioInputTranscriptionOptions`][azure.ai.voicelive.models.AudioInputTranscriptionOptions]."""
 
     custom_speech: Optional[dict[str, str]]
     language: Optional[str]
@@ -130,13 +134,15 @@ class AudioInputTranscriptionOptionsParam(TypedDict, total=False):
 
 
 class AudioNoiseReductionParam(TypedDict, total=False):
-    """The wire shape of :class:`AudioNoiseReduction` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`AudioNoiseReduction`][azure.ai.voicelive.models.AudioNoiseReduction]."""
 
     type: Union[Literal["azure_deep_noise_suppression"], Literal["near_field"], Literal["far_field"], str]
 
 
 class AvatarConfigParam(TypedDict, total=False):
-    """The wire shape of :class:`AvatarConfig` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`AvatarConfig`][azure.ai.voicelive.models.AvatarConfig]."""
 
     type: Union[str, AvatarConfigTypes, None]
     character: str
@@ -151,7 +157,8 @@ class AvatarConfigParam(TypedDict, total=False):
 
 
 class AzureAvatarVoiceSyncVoiceParam(TypedDict, total=False):
-    """The wire shape of :class:`AzureAvatarVoiceSyncVoice` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`AzureAvatarVoiceSyncVoice`][azure.ai.voicelive.models.AzureAvatarVoiceSyncVoice]."""
 
     type: Literal["avatar-voice-sync"]
     custom_lexicon_url: Optional[str]
@@ -167,7 +174,8 @@ class AzureAvatarVoiceSyncVoiceParam(TypedDict, total=False):
 
 
 class AzureCustomVoiceParam(TypedDict, total=False):
-    """The wire shape of :class:`AzureCustomVoice` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`AzureCustomVoice`][azure.ai.voicelive.models.AzureCustomVoice]."""
 
     type: Literal["azure-custom"]
     custom_lexicon_url: Optional[str]
@@ -184,7 +192,8 @@ class AzureCustomVoiceParam(TypedDict, total=False):
 
 
 class AzurePersonalVoiceParam(TypedDict, total=False):
-    """The wire shape of :class:`AzurePersonalVoice` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`AzurePersonalVoice`][azure.ai.voicelive.models.AzurePersonalVoice]."""
 
     type: Literal["azure-personal"]
     custom_lexicon_url: Optional[str]
@@ -201,14 +210,16 @@ class AzurePersonalVoiceParam(TypedDict, total=False):
 
 
 class AzureRealtimeNativeVoiceParam(TypedDict, total=False):
-    """The wire shape of :class:`AzureRealtimeNativeVoice` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`AzureRealtimeNativeVoice`][azure.ai.voicelive.models.AzureRealtimeNativeVoice]."""
 
     type: Literal["azure-realtime-native"]
     name: Union[str, AzureRealtimeNativeVoiceName]
 
 
 class AzureSemanticDetectionParam(TypedDict, total=False):
-    """The wire shape of :class:`AzureSemanticDetection` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`AzureSemanticDetection`][azure.ai.voicelive.models.AzureSemanticDetection]."""
 
     model: Literal["semantic_detection_v1"]
     threshold_level: Union[str, EouThresholdLevel, None]
@@ -216,7 +227,8 @@ class AzureSemanticDetectionParam(TypedDict, total=False):
 
 
 class AzureSemanticDetectionEnParam(TypedDict, total=False):
-    """The wire shape of :class:`AzureSemanticDetectionEn` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`AzureSemanticDetectionEn`][azure.ai.voicelive.models.AzureSemanticDetectionEn]."""
 
     model: Literal["semantic_detection_v1_en"]
     threshold_level: Union[str, EouThresholdLevel, None]
@@ -224,7 +236,8 @@ class AzureSemanticDetectionEnParam(TypedDict, total=False):
 
 
 class AzureSemanticDetectionMultilingualParam(TypedDict, total=False):
-    """The wire shape of :class:`AzureSemanticDetectionMultilingual` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`AzureSemanticDetectionMultilingual`][azure.ai.voicelive.models.AzureSemanticDetectionMultilingual]."""
 
     model: Literal["semantic_detection_v1_multilingual"]
     threshold_level: Union[str, EouThresholdLevel, None]
@@ -232,7 +245,8 @@ class AzureSemanticDetectionMultilingualParam(TypedDict, total=False):
 
 
 class AzureSemanticVadParam(TypedDict, total=False):
-    """The wire shape of :class:`AzureSemanticVad` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`AzureSemanticVad`][azure.ai.voicelive.models.AzureSemanticVad]."""
 
     type: Literal["azure_semantic_vad"]
     auto_truncate: Optional[bool]
@@ -248,7 +262,8 @@ class AzureSemanticVadParam(TypedDict, total=False):
 
 
 class AzureSemanticVadEnParam(TypedDict, total=False):
-    """The wire shape of :class:`AzureSemanticVadEn` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`AzureSemanticVadEn`][azure.ai.voicelive.models.AzureSemanticVadEn]."""
 
     type: Literal["azure_semantic_vad_en"]
     auto_truncate: Optional[bool]
@@ -263,7 +278,8 @@ class AzureSemanticVadEnParam(TypedDict, total=False):
 
 
 class AzureSemanticVadMultilingualParam(TypedDict, total=False):
-    """The wire shape of :class:`AzureSemanticVadMultilingual` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`AzureSemanticVadMultilingual`][azure.ai.voicelive.models.AzureSemanticVadMultilingual]."""
 
     type: Literal["azure_semantic_vad_multilingual"]
     auto_truncate: Optional[bool]
@@ -279,7 +295,8 @@ class AzureSemanticVadMultilingualParam(TypedDict, total=False):
 
 
 class AzureStandardVoiceParam(TypedDict, total=False):
-    """The wire shape of :class:`AzureStandardVoice` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`AzureStandardVoice`][azure.ai.voicelive.models.AzureStandardVoice]."""
 
     type: Literal["azure-standard"]
     custom_lexicon_url: Optional[str]
@@ -295,33 +312,38 @@ class AzureStandardVoiceParam(TypedDict, total=False):
 
 
 class AzureVoiceParam(TypedDict, total=False):
-    """The wire shape of :class:`AzureVoice` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`AzureVoice`][azure.ai.voicelive.models.AzureVoice]."""
 
     type: str
 
 
 class BackgroundParam(TypedDict, total=False):
-    """The wire shape of :class:`Background` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`Background`][azure.ai.voicelive.models.Background]."""
 
     color: Optional[str]
     image_url: Optional[str]
 
 
 class ConversationRequestItemParam(TypedDict, total=False):
-    """The wire shape of :class:`ConversationRequestItem` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`ConversationRequestItem`][azure.ai.voicelive.models.ConversationRequestItem]."""
 
     type: str
     id: Optional[str]
 
 
 class EouDetectionParam(TypedDict, total=False):
-    """The wire shape of :class:`EouDetection` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`EouDetection`][azure.ai.voicelive.models.EouDetection]."""
 
     model: str
 
 
 class FunctionCallItemParam(TypedDict, total=False):
-    """The wire shape of :class:`FunctionCallItem` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`FunctionCallItem`][azure.ai.voicelive.models.FunctionCallItem]."""
 
     type: Literal["function_call"]
     arguments: str
@@ -332,7 +354,8 @@ class FunctionCallItemParam(TypedDict, total=False):
 
 
 class FunctionCallOutputItemParam(TypedDict, total=False):
-    """The wire shape of :class:`FunctionCallOutputItem` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`FunctionCallOutputItem`][azure.ai.voicelive.models.FunctionCallOutputItem]."""
 
     type: Literal["function_call_output"]
     call_id: str
@@ -342,7 +365,8 @@ class FunctionCallOutputItemParam(TypedDict, total=False):
 
 
 class FunctionToolParam(TypedDict, total=False):
-    """The wire shape of :class:`FunctionTool` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`FunctionTool`][azure.ai.voicelive.models.FunctionTool]."""
 
     type: Literal["function"]
     description: Optional[str]
@@ -351,7 +375,8 @@ class FunctionToolParam(TypedDict, total=False):
 
 
 class IceServerParam(TypedDict, total=False):
-    """The wire shape of :class:`IceServer` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`IceServer`][azure.ai.voicelive.models.IceServer]."""
 
     credential: Optional[str]
     urls: list[str]
@@ -359,7 +384,8 @@ class IceServerParam(TypedDict, total=False):
 
 
 class InputAudioContentPartParam(TypedDict, total=False):
-    """The wire shape of :class:`InputAudioContentPart` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`InputAudioContentPart`][azure.ai.voicelive.models.InputAudioContentPart]."""
 
     type: Literal["input_audio"]
     audio: str
@@ -367,14 +393,16 @@ class InputAudioContentPartParam(TypedDict, total=False):
 
 
 class InputTextContentPartParam(TypedDict, total=False):
-    """The wire shape of :class:`InputTextContentPart` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`InputTextContentPart`][azure.ai.voicelive.models.InputTextContentPart]."""
 
     type: Literal["input_text"]
     text: str
 
 
 class LlmInterimResponseConfigParam(TypedDict, total=False):
-    """The wire shape of :class:`LlmInterimResponseConfig` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`LlmInterimResponseConfig`][azure.ai.voicelive.models.LlmInterimResponseConfig]."""
 
     type: Literal["llm_interim_response"]
     instructions: Optional[str]
@@ -385,7 +413,8 @@ class LlmInterimResponseConfigParam(TypedDict, total=False):
 
 
 class MCPApprovalResponseRequestItemParam(TypedDict, total=False):
-    """The wire shape of :class:`MCPApprovalResponseRequestItem` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`MCPApprovalResponseRequestItem`][azure.ai.voicelive.models.MCPApprovalResponseRequestItem]."""
 
     type: Literal["mcp_approval_response"]
     approval_request_id: str
@@ -394,7 +423,8 @@ class MCPApprovalResponseRequestItemParam(TypedDict, total=False):
 
 
 class MCPServerParam(TypedDict, total=False):
-    """The wire shape of :class:`MCPServer` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`MCPServer`][azure.ai.voicelive.models.MCPServer]."""
 
     type: Literal["mcp"]
     allowed_tools: Optional[list[str]]
@@ -406,13 +436,15 @@ class MCPServerParam(TypedDict, total=False):
 
 
 class MessageContentPartParam(TypedDict, total=False):
-    """The wire shape of :class:`MessageContentPart` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`MessageContentPart`][azure.ai.voicelive.models.MessageContentPart]."""
 
     type: str
 
 
 class MessageItemParam(TypedDict, total=False):
-    """The wire shape of :class:`MessageItem` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`MessageItem`][azure.ai.voicelive.models.MessageItem]."""
 
     type: Literal["message"]
     content: list[MessageContentPartParams]
@@ -422,21 +454,24 @@ class MessageItemParam(TypedDict, total=False):
 
 
 class OpenAIVoiceParam(TypedDict, total=False):
-    """The wire shape of :class:`OpenAIVoice` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`OpenAIVoice`][azure.ai.voicelive.models.OpenAIVoice]."""
 
     type: Literal["openai"]
     name: Union[str, OpenAIVoiceName]
 
 
 class OutputTextContentPartParam(TypedDict, total=False):
-    """The wire shape of :class:`OutputTextContentPart` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`OutputTextContentPart`][azure.ai.voicelive.models.OutputTextContentPart]."""
 
     type: Literal["text"]
     text: str
 
 
 class RequestSessionParam(TypedDict, total=False):
-    """The wire shape of :class:`RequestSession` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`RequestSession`][azure.ai.voicelive.models.RequestSession]."""
 
     animation: Optional[AnimationParam]
     avatar: Optional[AvatarConfigParam]
@@ -466,7 +501,8 @@ class RequestSessionParam(TypedDict, total=False):
 
 
 class ResponseCreateParamsParam(TypedDict, total=False):
-    """The wire shape of :class:`ResponseCreateParams` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`ResponseCreateParams`][azure.ai.voicelive.models.ResponseCreateParams]."""
 
     append_input_items: Optional[list[ConversationRequestItemParams]]
     cancel_previous: Optional[bool]
@@ -490,7 +526,8 @@ class ResponseCreateParamsParam(TypedDict, total=False):
 
 
 class SceneParam(TypedDict, total=False):
-    """The wire shape of :class:`Scene` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`Scene`][azure.ai.voicelive.models.Scene]."""
 
     amplitude: Optional[float]
     position_x: Optional[float]
@@ -502,7 +539,8 @@ class SceneParam(TypedDict, total=False):
 
 
 class ServerVadParam(TypedDict, total=False):
-    """The wire shape of :class:`ServerVad` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`ServerVad`][azure.ai.voicelive.models.ServerVad]."""
 
     type: Literal["server_vad"]
     auto_truncate: Optional[bool]
@@ -515,7 +553,8 @@ class ServerVadParam(TypedDict, total=False):
 
 
 class StaticInterimResponseConfigParam(TypedDict, total=False):
-    """The wire shape of :class:`StaticInterimResponseConfig` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`StaticInterimResponseConfig`][azure.ai.voicelive.models.StaticInterimResponseConfig]."""
 
     type: Literal["static_interim_response"]
     latency_threshold_ms: Optional[int]
@@ -524,7 +563,8 @@ class StaticInterimResponseConfigParam(TypedDict, total=False):
 
 
 class SystemMessageItemParam(TypedDict, total=False):
-    """The wire shape of :class:`SystemMessageItem` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`SystemMessageItem`][azure.ai.voicelive.models.SystemMessageItem]."""
 
     type: Literal["message"]
     content: list[MessageContentPartParams]
@@ -534,32 +574,37 @@ class SystemMessageItemParam(TypedDict, total=False):
 
 
 class ToolParam(TypedDict, total=False):
-    """The wire shape of :class:`Tool` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`Tool`][azure.ai.voicelive.models.Tool]."""
 
     type: str
 
 
 class ToolChoiceFunctionSelectionParam(TypedDict, total=False):
-    """The wire shape of :class:`ToolChoiceFunctionSelection` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`ToolChoiceFunctionSelection`][azure.ai.voicelive.models.ToolChoiceFunctionSelection]."""
 
     type: Literal["function"]
     name: str
 
 
 class ToolChoiceSelectionParam(TypedDict, total=False):
-    """The wire shape of :class:`ToolChoiceSelection` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`ToolChoiceSelection`][azure.ai.voicelive.models.ToolChoiceSelection]."""
 
     type: str
 
 
 class TurnDetectionParam(TypedDict, total=False):
-    """The wire shape of :class:`TurnDetection` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`TurnDetection`][azure.ai.voicelive.models.TurnDetection]."""
 
     type: str
 
 
 class UserMessageItemParam(TypedDict, total=False):
-    """The wire shape of :class:`UserMessageItem` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`UserMessageItem`][azure.ai.voicelive.models.UserMessageItem]."""
 
     type: Literal["message"]
     content: list[MessageContentPartParams]
@@ -569,14 +614,16 @@ class UserMessageItemParam(TypedDict, total=False):
 
 
 class VideoCropParam(TypedDict, total=False):
-    """The wire shape of :class:`VideoCrop` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`VideoCrop`][azure.ai.voicelive.models.VideoCrop]."""
 
     bottom_right: list[int]
     top_left: list[int]
 
 
 class VideoParamsParam(TypedDict, total=False):
-    """The wire shape of :class:`VideoParams` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`VideoParams`][azure.ai.voicelive.models.VideoParams]."""
 
     background: Optional[BackgroundParam]
     bitrate: Optional[int]
@@ -587,13 +634,14 @@ class VideoParamsParam(TypedDict, total=False):
 
 
 class VideoResolutionParam(TypedDict, total=False):
-    """The wire shape of :class:`VideoResolution` as a dict (for editor completion)."""
+    """The wire shape of a model as a dict, for editor completion:
+    [`VideoResolution`][azure.ai.voicelive.models.VideoResolution]."""
 
     height: int
     width: int
 
 
-#: Any concrete shape of :class:`AzureVoice`.
+#: Any concrete shape of `AzureVoice`.
 AzureVoiceParams = Union[
     "AzureAvatarVoiceSyncVoiceParam",
     "AzureCustomVoiceParam",
@@ -601,7 +649,7 @@ AzureVoiceParams = Union[
     "AzureStandardVoiceParam",
 ]
 
-#: Any concrete shape of :class:`ConversationRequestItem`.
+#: Any concrete shape of `ConversationRequestItem`.
 ConversationRequestItemParams = Union[
     "FunctionCallItemParam",
     "FunctionCallOutputItemParam",
@@ -611,26 +659,26 @@ ConversationRequestItemParams = Union[
     "UserMessageItemParam",
 ]
 
-#: Any concrete shape of :class:`EouDetection`.
+#: Any concrete shape of `EouDetection`.
 EouDetectionParams = Union[
     "AzureSemanticDetectionParam", "AzureSemanticDetectionEnParam", "AzureSemanticDetectionMultilingualParam"
 ]
 
-#: Any concrete shape of :class:`MessageContentPart`.
+#: Any concrete shape of `MessageContentPart`.
 MessageContentPartParams = Union[
     "InputAudioContentPartParam", "InputTextContentPartParam", "OutputTextContentPartParam"
 ]
 
-#: Any concrete shape of :class:`MessageItem`.
+#: Any concrete shape of `MessageItem`.
 MessageItemParams = Union["AssistantMessageItemParam", "SystemMessageItemParam", "UserMessageItemParam"]
 
-#: Any concrete shape of :class:`Tool`.
+#: Any concrete shape of `Tool`.
 ToolParams = Union["FunctionToolParam", "MCPServerParam"]
 
-#: Any concrete shape of :class:`ToolChoiceSelection`.
+#: Any concrete shape of `ToolChoiceSelection`.
 ToolChoiceSelectionParams = Union["ToolChoiceFunctionSelectionParam"]
 
-#: Any concrete shape of :class:`TurnDetection`.
+#: Any concrete shape of `TurnDetection`.
 TurnDetectionParams = Union[
     "AzureSemanticVadParam", "AzureSemanticVadEnParam", "AzureSemanticVadMultilingualParam", "ServerVadParam"
 ]
