@@ -32,7 +32,10 @@ MODELS = "azure.ai.voicelive.models"
 
 REST = [
     (re.compile(r"(?<![\w:]):(?:py:)?(?:class|meth|func|attr|data|mod|exc|obj|const):(?=\S)"), "Sphinx role"),
-    (re.compile(r"(?<![\w:]):(?:param|keyword|raises|ivar|vartype|type)\s+[\w.]+:|:(?:returns?|rtype):"), "Sphinx field"),
+    (
+        re.compile(r"(?<![\w:]):(?:param|keyword|raises|ivar|vartype|type)\s+[\w.]+:|:(?:returns?|rtype):"),
+        "Sphinx field",
+    ),
     (re.compile(r"\.\. [a-z][a-z-]*::"), "reST directive"),
     (re.compile(r"~azure\."), "reST ~reference"),
     (re.compile(r"(?<![:\w])::(?:\s*$|</p>)", re.M), "reST literal-block marker"),
@@ -63,7 +66,9 @@ class Page(HTMLParser):
             self.links.append(a["href"])
         if tag == "script" and a.get("src"):
             self.scripts.append(a["src"])
-        if tag == "link" and any(r in a.get("rel", "").split() for r in ("stylesheet", "preload", "modulepreload")):
+        if tag == "link" and any(
+            r in a.get("rel", "").split() for r in ("stylesheet", "preload", "modulepreload")
+        ):
             self.styles.append(a.get("href", ""))
         if tag in ("script", "style"):
             self._in.append(tag)
@@ -147,9 +152,11 @@ def check(site: Path) -> list[str]:
                 if fragment not in ids:
                     problems.append(f"{name}: broken anchor {href!r}")
 
-    if (site / "assets/javascripts/mermaid.min.js").stat().st_size < 100_000 if (
-        site / "assets/javascripts/mermaid.min.js"
-    ).exists() else True:
+    if (
+        (site / "assets/javascripts/mermaid.min.js").stat().st_size < 100_000
+        if (site / "assets/javascripts/mermaid.min.js").exists()
+        else True
+    ):
         if any('class="mermaid"' in p.read_text(encoding="utf-8") for p in pages):
             problems.append("assets/javascripts/mermaid.min.js is missing or truncated")
 
@@ -171,7 +178,10 @@ def check(site: Path) -> list[str]:
 def _sections(page: Path) -> dict[str, str]:
     """Class path -> the HTML of its entry on a reference page."""
     raw = page.read_text(encoding="utf-8")
-    starts = [(m.start(), m.group(1)) for m in re.finditer(r'<div class="doc doc-object doc-class">\s*<h\d[^>]*id="([^"]+)"', raw)]
+    starts = [
+        (m.start(), m.group(1))
+        for m in re.finditer(r'<div class="doc doc-object doc-class">\s*<h\d[^>]*id="([^"]+)"', raw)
+    ]
     out = {}
     for i, (pos, ident) in enumerate(starts):
         end = starts[i + 1][0] if i + 1 < len(starts) else len(raw)
@@ -215,7 +225,9 @@ def check_mermaid_sources(docs: Path) -> list[str]:
                 if "->>" in line or "-->>" in line or "-)" in line or "->" in line:
                     message = line.split(":", 1)[1] if ":" in line else ""
                     if ";" in message:
-                        problems.append(f"{md.relative_to(docs.parent)}: ';' in a sequence-diagram message ends it: {line.strip()!r}")
+                        problems.append(
+                            f"{md.relative_to(docs.parent)}: ';' in a sequence-diagram message ends it: {line.strip()!r}"
+                        )
     return problems
 
 
@@ -231,7 +243,9 @@ def main() -> int:
             print("  -", p)
         return 1
     pages = sum(1 for _ in site.rglob("*.html"))
-    print(f"docs check: {pages} pages OK (no reST, no private paths, offline, links and anchors, models complete)")
+    print(
+        f"docs check: {pages} pages OK (no reST, no private paths, offline, links and anchors, models complete)"
+    )
     return 0
 
 

@@ -63,7 +63,7 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-async def shoot(site: Path, out: Path, pages: list[str], width: int, dark: bool) -> None:
+async def shoot(site: Path, out: Path, pages: list[str], width: int, dark: bool, part: int) -> None:
     port = free_port()
     httpd = http.server.ThreadingHTTPServer(
         ("127.0.0.1", port), functools.partial(Quiet, directory=str(site))
@@ -119,7 +119,7 @@ async def shoot(site: Path, out: Path, pages: list[str], width: int, dark: bool)
                         await call("Page.navigate", url=f"http://127.0.0.1:{port}/{page}")
                         await asyncio.sleep(3)  # scripts, fonts, Mermaid
                         metrics = await call("Page.getLayoutMetrics")
-                        height = min(int(metrics["cssContentSize"]["height"]), 30000)
+                        height = int(metrics["cssContentSize"]["height"])
                         await call(
                             "Emulation.setDeviceMetricsOverride",
                             width=width,
@@ -128,12 +128,24 @@ async def shoot(site: Path, out: Path, pages: list[str], width: int, dark: bool)
                             mobile=False,
                         )
                         await asyncio.sleep(0.5)
-                        shot = await call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
-                        name = (
-                            (page.strip("/").replace("/", "_") or "home") + ("-dark" if dark else "") + ".png"
-                        )
-                        (out / name).write_bytes(base64.b64decode(shot["data"]))
-                        print(out / name, f"{width}x{height}")
+                        stem = (page.strip("/").replace("/", "_") or "home") + ("-dark" if dark else "")
+                        # Tall pages in parts of at most `part` pixels (image viewers and ImageMagick
+                        # refuse very tall images); part 1 is the top of the page.
+                        parts = max(1, -(-height // part))
+                        for k in range(parts):
+                            clip = {
+                                "x": 0,
+                                "y": k * part,
+                                "width": width,
+                                "height": min(part, height - k * part),
+                                "scale": 1,
+                            }
+                            shot = await call(
+                                "Page.captureScreenshot", format="png", captureBeyondViewport=True, clip=clip
+                            )
+                            name = f"{stem}.png" if parts == 1 else f"{stem}-{k + 1}.png"
+                            (out / name).write_bytes(base64.b64decode(shot["data"]))
+                        print(out / f"{stem}*.png", f"{width}x{height} in {parts} part(s)")
         finally:
             proc.terminate()
             proc.wait(10)
@@ -147,9 +159,10 @@ def main() -> None:
     parser.add_argument("pages", nargs="*", default=PAGES)
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--dark", action="store_true")
+    parser.add_argument("--part-height", type=int, default=2400, help="split taller pages into parts")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    asyncio.run(shoot(args.site, args.out, args.pages, args.width, args.dark))
+    asyncio.run(shoot(args.site, args.out, args.pages, args.width, args.dark, args.part_height))
 
 
 if __name__ == "__main__":

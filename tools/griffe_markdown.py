@@ -56,6 +56,13 @@ def _final_path(obj: griffe.Object | griffe.Alias) -> str | None:
         return None
 
 
+def _documented(obj: griffe.Object | griffe.Alias) -> bool:
+    try:
+        return bool(obj.docstring) or obj.is_class
+    except (griffe.AliasResolutionError, griffe.CyclicAliasError):
+        return False
+
+
 def public_paths(root: griffe.Object) -> dict[str, str]:
     """Canonical path of every documented object (and its public members) -> its public path."""
     out: dict[str, str] = {}
@@ -77,8 +84,8 @@ def public_paths(root: griffe.Object) -> dict[str, str]:
             except (griffe.AliasResolutionError, griffe.CyclicAliasError):
                 sub = {}
             for attr, value in sub.items():
-                if attr.startswith("_"):
-                    continue
+                if attr.startswith("_") or not _documented(value):
+                    continue  # not rendered (show_if_no_docstring is off): no link to it
                 path = _final_path(value) or f"{target}.{attr}"
                 out.setdefault(f"{target}.{attr}", f"{public}.{attr}")
                 out.setdefault(path, f"{public}.{attr}")

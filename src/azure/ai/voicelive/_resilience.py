@@ -127,7 +127,7 @@ class ReconnectPolicy:
     * ``carry_over_timeout`` -- seconds to wait for a new session to acknowledge the carried
       state (default 10).
     * ``should_retry`` -- ``callable(Disconnect) -> bool | None`` overriding the default
-      classification (``None``: use the default, see [`should_retry()`][should_retry]).
+      classification (``None``: use the default, see the module function `should_retry()`).
 
     Invalid values raise ``ValueError`` (``TypeError`` for a non-callable ``should_retry``).
     """

@@ -5,8 +5,8 @@ from azure.core.credentials import AzureKeyCredential
 from azure.ai.voicelive.aio import connect
 
 credential = AzureKeyCredential(key)
-async with connect(endpoint=endpoint, credential=credential, model="gpt-4o-realtime-preview") as conn:
-    await conn.session.update(session={"instructions": "Be brief.", "turn_detection": None})
+async with connect(endpoint=endpoint, credential=credential, model="gpt-4o") as conn:
+    await conn.session.update(session={"instructions": "Be brief."})
     async for event in conn:
         ...
 ```

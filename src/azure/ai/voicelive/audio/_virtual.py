@@ -35,6 +35,7 @@ class VirtualPlayer(_BufferedPlayer):
         self._bytes_per_tick = int(sample_rate * tick_ms / 1000.0) * 2
         self._record = record
         self.played_audio = bytearray()
+        """The PCM16 played so far (kept only with ``record=True``)."""
         self._task: Optional[asyncio.Task[None]] = None
 
     def start(self) -> None:

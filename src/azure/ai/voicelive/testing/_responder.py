@@ -531,6 +531,7 @@ class ScriptedResponder:
         self._script: deque[ReplyResult] = deque(replies)
         self._then: Responder = then if then is not None else DefaultResponder()
         self.calls: list[tuple[list[dict[str, Any]], dict[str, Any]]] = []
+        """Each ``(conversation, session)`` this responder was asked about, oldest first."""
 
     def __call__(
         self, conversation: list[dict[str, Any]], session: dict[str, Any]

@@ -91,7 +91,9 @@ class PendingReply:
     [`Simulator.fail_reply()`][Simulator.fail_reply])."""
 
     response_id: str
+    """The response the reply belongs to."""
     awaitable: Awaitable[Any]
+    """What the responder returned: await it for the reply."""
 
 
 @dataclass
