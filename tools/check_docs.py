@@ -38,8 +38,9 @@ REST = [
     ),
     (re.compile(r"\.\. [a-z][a-z-]*::"), "reST directive"),
     (re.compile(r"~azure\."), "reST ~reference"),
-    (re.compile(r"(?<![:\w])::(?:\s*$|</p>)", re.M), "reST literal-block marker"),
+    (re.compile(r"(?<!:)::[ \t]*$", re.M), "reST literal-block marker"),
 ]
+BLOCK_TAGS = {"p", "li", "div", "td", "th", "tr", "pre", "br", "h1", "h2", "h3", "h4", "h5", "h6", "dd", "dt"}
 PRIVATE_PATH = re.compile(r"azure\.ai\.voicelive(?:\.\w+)*\._\w+")
 PRIVATE_TYPES = re.compile(r"\b(?:_MappingBase|_M|_Json|_Field)\b")
 
@@ -59,6 +60,8 @@ class Page(HTMLParser):
         self._heading: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in BLOCK_TAGS:
+            self.text.append("\n")
         a = {k: v or "" for k, v in attrs}
         if "id" in a:
             self.ids.add(a["id"])
@@ -76,6 +79,8 @@ class Page(HTMLParser):
             self._heading = []
 
     def handle_endtag(self, tag: str) -> None:
+        if tag in BLOCK_TAGS:
+            self.text.append("\n")
         if tag in ("script", "style") and self._in:
             self._in.pop()
         if re.fullmatch(r"h[1-6]", tag) and self._heading is not None:
@@ -202,7 +207,7 @@ def check_models(site: Path) -> list[str]:
         if section is None:
             problems.append(f"models reference: no entry for {MODELS}.{name}")
             continue
-        text = html.unescape(re.sub(r"<[^>]+>", "", section))
+        text = html.unescape(re.sub(r"<[^>]+>", " ", section))
         if entry["kind"] == "model":
             for f in entry["fields"]:
                 if not re.search(rf"(?<![\w.]){re.escape(f['attr'])}(?!\w)", text):

@@ -118,6 +118,15 @@ async def shoot(site: Path, out: Path, pages: list[str], width: int, dark: bool,
                         )
                         await call("Page.navigate", url=f"http://127.0.0.1:{port}/{page}")
                         await asyncio.sleep(3)  # scripts, fonts, Mermaid
+                        # Mermaid reports a diagram it cannot parse as "Syntax error in text" (the
+                        # theme renders diagrams in closed shadow roots, so that text is what shows).
+                        state = await call(
+                            "Runtime.evaluate",
+                            expression="document.body.innerText.includes('Syntax error in text')",
+                            returnByValue=True,
+                        )
+                        if state["result"]["value"]:
+                            print(f"{page}: a Mermaid diagram failed to render (syntax error)")
                         metrics = await call("Page.getLayoutMetrics")
                         height = int(metrics["cssContentSize"]["height"])
                         await call(
