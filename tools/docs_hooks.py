@@ -204,7 +204,7 @@ def on_page_content(html: str, page: Any, **kwargs: Any) -> str:
                 prune(i.children)
 
         prune(page.toc.items)
-    if not src.startswith("reference/"):
+    if not src.startswith("reference/") or src == "reference/models/index.md":  # hand-written pages
         html = _link_api_names(html)
     return html
 
