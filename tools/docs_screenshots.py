@@ -127,6 +127,16 @@ async def shoot(site: Path, out: Path, pages: list[str], width: int, dark: bool,
                         )
                         if state["result"]["value"]:
                             print(f"{page}: a Mermaid diagram failed to render (syntax error)")
+                        # Code boxes and signatures wider than the column (they scroll sideways).
+                        wide = await call(
+                            "Runtime.evaluate",
+                            expression="[...document.querySelectorAll('pre > code')]"
+                            ".filter(e => e.scrollWidth > e.clientWidth + 1)"
+                            ".map(e => e.innerText.split('\\n').find(l => l.length > 0).slice(0, 60))",
+                            returnByValue=True,
+                        )
+                        for first_line in wide["result"]["value"]:
+                            print(f"{page}: code wider than the column: {first_line!r}")
                         metrics = await call("Page.getLayoutMetrics")
                         height = int(metrics["cssContentSize"]["height"])
                         await call(
