@@ -67,7 +67,9 @@ async def main(endpoint: str) -> None:
         assert "Hello there" in text, text
         # 2. function call and its answer
         await conn.conversation.item.create(
-            item=models.UserMessageItem(content=[models.InputTextContentPart(text="What is the weather in Seattle?")])
+            item=models.UserMessageItem(
+                content=[models.InputTextContentPart(text="What is the weather in Seattle?")]
+            )
         )
         await conn.response.create()
         events = await until_done(conn)

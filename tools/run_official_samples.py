@@ -215,8 +215,7 @@ EXPECTED_FAILURES: dict[str, str] = {
 
 #: Gaps being fixed on other branches right now: either outcome is accepted and reported, so that
 #: the merge order does not matter. Move an entry out once its fix is merged.
-PENDING: dict[str, str] = {
-}
+PENDING: dict[str, str] = {}
 
 _UNIT_CONFTEST = '''\
 """Harness for the official unit tests (written by tools/run_official_samples.py)."""

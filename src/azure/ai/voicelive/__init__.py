@@ -1,7 +1,7 @@
 """Azure AI Voice Live: a fast, drop-in async client (``azure.ai.voicelive``).
 
-The async API lives in :mod:`azure.ai.voicelive.aio`, the typed models and enums in
-:mod:`azure.ai.voicelive.models`, a local fake service in :mod:`azure.ai.voicelive.testing`.
+The async API lives in `azure.ai.voicelive.aio`, the typed models and enums in
+`azure.ai.voicelive.models`, a local fake service in `azure.ai.voicelive.testing`.
 """
 
 from typing import TYPE_CHECKING, Any

@@ -1,4 +1,4 @@
-"""Exceptions of the Voice Live client (re-exported by :mod:`azure.ai.voicelive.aio`)."""
+"""Exceptions of the Voice Live client (re-exported by `azure.ai.voicelive.aio`)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """The instrumentation seam: how observers (telemetry) learn what a connection does.
 
-An observer is a factory registered with :func:`add_observer`. When a connection is being
-opened, each factory is called once with a :class:`ConnectionInfo` and may return a
-:class:`ConnectionHooks` object for that connection (or ``None`` to ignore it). The
+An observer is a factory registered with `add_observer()`. When a connection is being
+opened, each factory is called once with a `ConnectionInfo` and may return a
+`ConnectionHooks` object for that connection (or ``None`` to ignore it). The
 connection then reports its life to those hooks. With no observer registered the
 connection's only cost is one truth test per frame.
 
@@ -79,7 +79,7 @@ class ReconnectInfo:
 class ConnectionHooks(Protocol):
     """Per-connection callbacks, mirroring the public calls an application makes.
 
-    ``started`` arguments are :func:`time.time_ns` values taken when the call began (the
+    ``started`` arguments are `time.time_ns()` values taken when the call began (the
     connection reads the clock only when it has hooks).
     """
 
@@ -158,7 +158,7 @@ def notify(hooks: tuple[ConnectionHooks, ...], method: str, *args: Any) -> None:
 def notify_reconnected(hooks: tuple[ConnectionHooks, ...], info: ReconnectInfo) -> None:
     """Call the optional ``reconnected(info)`` of every hook that has one (errors swallowed).
 
-    ``reconnected`` is not part of :class:`ConnectionHooks`: observers written before opt-in
+    ``reconnected`` is not part of `ConnectionHooks`: observers written before opt-in
     reconnect keep working; those that want it define the method.
     """
     for hook in hooks:

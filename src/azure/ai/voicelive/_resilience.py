@@ -3,14 +3,14 @@
 Nothing here does I/O or imports aiohttp: the ``aio`` layer feeds it what was sent and received
 and asks it what to do (wait how long, send what to the new session, is now a quiet moment).
 
-* :class:`ReconnectPolicy` -- the user's choice (``connect(..., reconnect=ReconnectPolicy())``).
-* :class:`Disconnect` -- why a connection ended or could not be opened; :func:`should_retry`
+* [`ReconnectPolicy`][] -- the user's choice (``connect(..., reconnect=ReconnectPolicy())``).
+* [`Disconnect`][] -- why a connection ended or could not be opened; `should_retry()`
   is the default classification.
-* :class:`RetryBudget` -- backoff with full jitter, capped per attempt, limited in attempts and
+* `RetryBudget` -- backoff with full jitter, capped per attempt, limited in attempts and
   total time, honouring ``Retry-After``; 401/403 get one more try with a fresh credential.
-* :class:`CallState` -- what a new session needs: the merge of every ``session.update`` sent and
+* `CallState` -- what a new session needs: the merge of every ``session.update`` sent and
   the conversation so far (replayable items), plus whether the call is at a quiet moment.
-* :class:`OutageQueue` -- client events sent while no connection is open: control events in
+* `OutageQueue` -- client events sent while no connection is open: control events in
   order, input audio up to a bound (the oldest dropped and counted).
 """
 
@@ -77,7 +77,7 @@ def should_retry(disconnect: Disconnect) -> bool:
 
     Retried: close codes 1001, 1006, 1011, 1012, 1013, 1014; ``session_expired``; handshake
     failures without an HTTP answer (DNS, TCP, TLS, timeout), HTTP 408, 429 and 5xx; 401/403
-    (:class:`RetryBudget` allows only one more attempt, with a fresh credential). Not retried:
+    (`RetryBudget` allows only one more attempt, with a fresh credential). Not retried:
     a close with 1000, 1008 or any other code; HTTP 400, 404 and other 4xx.
     """
     kind = disconnect.kind
@@ -106,7 +106,7 @@ class ReconnectPolicy:
     expires, or a handshake fails with 429/5xx, the connection opens a new WebSocket (with a
     fresh token or key each attempt), restores the session configuration and, with
     ``replay_conversation``, the conversation so far, then continues. The app sees a
-    :class:`~azure.ai.voicelive.aio.ReconnectedEvent` in the event stream each time.
+    [`ReconnectedEvent`][azure.ai.voicelive.aio.ReconnectedEvent] in the event stream each time.
 
     * ``max_attempts`` -- handshakes tried per outage before giving up (default 8).
     * ``max_elapsed`` -- seconds an outage may last before giving up (default 60).
@@ -119,7 +119,7 @@ class ReconnectPolicy:
     * ``max_buffered_audio`` -- seconds of microphone audio (``input_audio_buffer.append``)
       kept while reconnecting and sent after; older audio is dropped and counted (default 3).
     * ``max_queued_events`` -- other client events held while reconnecting (default 256); one
-      more raises :class:`~azure.ai.voicelive.aio.ConnectionError` at once.
+      more raises [`ConnectionError`][azure.ai.voicelive.aio.ConnectionError] at once.
     * ``rotate_before`` -- seconds before the session's ``expires_at`` from which the client
       rotates to a new connection at a quiet moment (no response active, no user speech),
       opening it before closing the old one so no audio is missed (default 120; ``None``: no
@@ -127,7 +127,7 @@ class ReconnectPolicy:
     * ``carry_over_timeout`` -- seconds to wait for a new session to acknowledge the carried
       state (default 10).
     * ``should_retry`` -- ``callable(Disconnect) -> bool | None`` overriding the default
-      classification (``None``: use the default, see :func:`should_retry`).
+      classification (``None``: use the default, see the module function `should_retry()`).
 
     Invalid values raise ``ValueError`` (``TypeError`` for a non-callable ``should_retry``).
     """
@@ -184,10 +184,10 @@ class RetryBudget:
         self.policy = policy
         self.started = started
         self.attempts = 0
-        """Handshakes allowed so far (each :meth:`next_delay` that did not give up)."""
+        """Handshakes allowed so far (each `next_delay()` that did not give up)."""
         self.auth_failures = 0
         self.gave_up_because = ""
-        """Why :meth:`next_delay` returned ``None`` (for the final error and the log)."""
+        """Why `next_delay()` returned ``None`` (for the final error and the log)."""
         self._rng = rng
 
     def next_delay(self, disconnect: Disconnect, now: float) -> float | None:
@@ -225,7 +225,7 @@ def is_session_expired(data: Mapping[str, Any]) -> bool:
 
 @dataclass
 class Carried:
-    """What :meth:`CallState.carry_over_events` carries to a new session, and what it cannot."""
+    """What `CallState.carry_over_events()` carries to a new session, and what it cannot."""
 
     session_restored: bool = False
     items_replayed: int = 0
@@ -260,8 +260,8 @@ def _text_part(text: str, role: str) -> dict[str, Any]:
 class CallState:
     """What a call has set up, kept so a new session can be given the same (sans-I/O).
 
-    Feed it every client event sent (:meth:`sent`; audio appends through :meth:`audio_sent`)
-    and every server event received (:meth:`received`, the wire dict). It keeps the merge of
+    Feed it every client event sent (`sent()`; audio appends through `audio_sent()`)
+    and every server event received (`received()`, the wire dict). It keeps the merge of
     every ``session.update`` and the conversation items the server confirmed, in order, and
     knows whether a response is active or the user is speaking.
     """
@@ -305,7 +305,7 @@ class CallState:
     # ----------------------------------------------------------------- client events
     def sent(self, text: str, *, written: bool = True) -> None:
         """A client event (not an audio append) was sent as this JSON text (``written=False``:
-        held for a reconnect; call :meth:`written` once it goes out)."""
+        held for a reconnect; call `written()` once it goes out)."""
         try:
             event: _Json = json.loads(text)
         except ValueError:
@@ -485,7 +485,7 @@ class CallState:
 
         A ``session.update`` with the merged configuration (when any was sent), then, with
         ``replay``, one ``conversation.item.create`` per replayable item (same item ids).
-        Every event has an ``event_id`` starting with :data:`CARRY_PREFIX`.
+        Every event has an ``event_id`` starting with `CARRY_PREFIX`.
         """
         carried = Carried()
         events: list[dict[str, Any]] = []
@@ -593,8 +593,8 @@ class OutageQueue(Generic[_W]):
 
     Control events are kept (up to ``max_events``; one more raises ``OverflowError``) with an
     optional waiter (the I/O layer's future); audio appends are kept up to ``max_audio_bytes``,
-    the oldest dropped first and counted in :attr:`dropped_audio_bytes` /
-    :attr:`dropped_audio_chunks`.
+    the oldest dropped first and counted in `dropped_audio_bytes` /
+    `dropped_audio_chunks`.
     """
 
     def __init__(self, max_audio_bytes: int, max_events: int) -> None:

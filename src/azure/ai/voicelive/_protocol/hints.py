@@ -2,7 +2,7 @@
 
 A mapping passed as ``session=``, ``response=`` or ``item=`` is sent as it is, so preview fields
 the models do not know yet keep working. But a misspelt key is silently ignored by the service;
-:func:`warn_unknown_keys` says so once per key per process with a ``UserWarning`` naming the
+`warn_unknown_keys()` says so once per key per process with a ``UserWarning`` naming the
 closest known field. Models are never checked (their fields are known by construction).
 """
 

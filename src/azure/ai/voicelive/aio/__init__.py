@@ -1,26 +1,26 @@
 """The async Voice Live client.
 
-.. code-block:: python
+```python
+from azure.core.credentials import AzureKeyCredential
+from azure.ai.voicelive.aio import connect
 
-    from azure.core.credentials import AzureKeyCredential
-    from azure.ai.voicelive.aio import connect
+credential = AzureKeyCredential(key)
+async with connect(endpoint=endpoint, credential=credential, model="gpt-4o") as conn:
+    await conn.session.update(session={"instructions": "Be brief."})
+    async for event in conn:
+        ...
+```
 
-    credential = AzureKeyCredential(key)
-    async with connect(endpoint=endpoint, credential=credential, model="gpt-4o-realtime-preview") as conn:
-        await conn.session.update(session={"instructions": "Be brief.", "turn_detection": None})
-        async for event in conn:
-            ...
-
-:func:`connect` opens a :class:`VoiceLiveConnection`; its resource helpers (``conn.session``,
+[`connect()`][connect] opens a [`VoiceLiveConnection`][]; its resource helpers (``conn.session``,
 ``conn.response``, ``conn.input_audio_buffer``, ``conn.output_audio_buffer``,
 ``conn.conversation.item``, ``conn.transcription_session``) send one client event each.
-Failures are :class:`ConnectionError` (handshake, transport), :class:`ConnectionClosed` (the
-connection ended; ``code`` and ``reason``) and :class:`InvalidFrameError` (a frame that is not
+Failures are [`ConnectionError`][] (handshake, transport), [`ConnectionClosed`][] (the
+connection ended; ``code`` and ``reason``) and [`InvalidFrameError`][] (a frame that is not
 a JSON object; the connection stays usable).
 
 Opt-in reconnect: ``connect(..., reconnect=ReconnectPolicy())`` keeps a call going across
 dropped connections and session expiry; each move to a new session is reported as a
-:class:`ReconnectedEvent` (``type == "client.reconnected"``). :class:`Disconnect` describes why
+[`ReconnectedEvent`][] (``type == "client.reconnected"``). [`Disconnect`][] describes why
 a connection ended, for ``ReconnectPolicy(should_retry=...)``.
 """
 

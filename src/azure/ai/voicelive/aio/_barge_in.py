@@ -15,7 +15,7 @@ _LOGGER = logging.getLogger("azure.ai.voicelive.aio")
 
 
 class PlayerLike(Protocol):
-    """What :class:`BargeInHandler` needs from an audio player (``AudioPlayer``, ``VirtualPlayer``)."""
+    """What [`BargeInHandler`][] needs from an audio player (``AudioPlayer``, ``VirtualPlayer``)."""
 
     def write(self, pcm16: bytes, *, item_id: Optional[str] = None) -> None:
         """Queue audio for playback, tagged with the conversation item it belongs to."""
@@ -31,7 +31,7 @@ class PlayerLike(Protocol):
 
 
 class BargeInHandler:
-    """Handles interruptions: feed it every server event with :meth:`handle`.
+    """Handles interruptions: feed it every server event with [`handle()`][handle].
 
     It plays each ``response.audio.delta`` into ``player`` (tagged with its item id) and tracks
     the response in progress and how much audio each assistant item has received. On

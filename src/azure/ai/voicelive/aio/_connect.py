@@ -2,7 +2,7 @@
 
 The handshake makes exactly one HTTP request: redirects are refused before they are followed
 (so no credential reaches another address) and every failure becomes a
-:class:`~azure.ai.voicelive.aio.ConnectionError` that says what to do.
+[`ConnectionError`][azure.ai.voicelive.aio.ConnectionError] that says what to do.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ _EXTRA_KWARGS = ("connector", "trust_env")
 
 
 class WebsocketConnectionOptions(TypedDict, total=False):
-    """Transport options for :func:`connect` (every key optional).
+    """Transport options for [`connect()`][connect] (every key optional).
 
     * ``compression`` -- ``True`` offers permessage-deflate with a 15-bit window; an int
       (9-15) offers that window size; ``False``/``0`` (default) disables compression.
@@ -88,7 +88,7 @@ class WebsocketConnectionOptions(TypedDict, total=False):
     * ``heartbeat`` -- seconds between client pings (default 30); no pong within half that
       ends the connection with code 1006 ("heartbeat timeout"). ``None``/``0`` disables it.
     * ``autoclose`` -- answer the server's close frame at once (default ``True``); when
-      ``False`` it is answered by :meth:`VoiceLiveConnection.close`.
+      ``False`` it is answered by [`VoiceLiveConnection.close()`][VoiceLiveConnection.close].
     * ``autoping`` -- answer pings automatically (default ``True``); when ``False`` pings are
       neither answered nor returned by ``recv()``.
     * ``receive_timeout`` -- seconds a ``recv()`` may wait before raising
@@ -98,7 +98,7 @@ class WebsocketConnectionOptions(TypedDict, total=False):
       (default 30; ``None`` waits forever); token acquisition is not included.
     * ``vendor_options`` -- further keyword arguments for ``aiohttp.ClientSession.ws_connect``
       (``proxy``, ``ssl``, ``origin``, ``protocols``...), applied last; an unknown keyword raises
-      ``TypeError`` when :func:`connect` is called.
+      ``TypeError`` when [`connect()`][connect] is called.
     """
 
     compression: Union[bool, int]
@@ -215,41 +215,55 @@ def connect(
 
     Returns an async context manager; nothing touches the network until it is entered.
     Entering acquires a token (token credentials), performs the handshake and yields a
-    :class:`VoiceLiveConnection`; leaving closes it and its ``aiohttp.ClientSession``, also on
+    [`VoiceLiveConnection`][]; leaving closes it and its ``aiohttp.ClientSession``, also on
     error and cancellation. The manager can be entered again after it exits (a new connection
     each time), but not twice at once.
 
-    :keyword credential: ``AzureKeyCredential`` (sent as the ``api-key`` header) or a token
-        credential with ``get_token`` -- async (``azure.identity.aio``) or sync (called in a
-        worker thread) -- sent as ``Authorization: Bearer``.
-    :keyword endpoint: ``https://<resource>.services.ai.azure.com`` (or ``.cognitiveservices.azure.com``,
-        ``https://<region>.api.cognitive.microsoft.com``); ``/voice-live/realtime`` is appended.
-    :keyword api_version: the ``api-version`` query parameter.
-    :keyword model: the model deployment (model sessions).
-    :keyword agent_name: with ``project_name``, opens an agent session (instead of ``model``);
-        ``agent_version``, ``conversation_id``, ``authentication_identity_client_id`` and
-        ``foundry_resource_override`` refine it.
-    :keyword query: extra query parameters; they override the SDK's (``None`` removes one).
-    :keyword headers: extra handshake headers. A ``User-Agent`` here replaces the SDK's; the
-        credential's ``api-key``/``Authorization`` always wins over one given here.
-    :keyword connection_options: :class:`WebsocketConnectionOptions`.
-    :keyword credential_scopes: token scopes (default ``https://ai.azure.com/.default``); a str
-        is one scope.
+    There are two overloads, for type checkers: a **model session** (``model=``) and an
+    **agent session** (``agent_name=`` and ``project_name=``, refined by ``agent_version``,
+    ``conversation_id``, ``authentication_identity_client_id`` and ``foundry_resource_override``).
+    The signature below is the union of both; pass the arguments of one.
 
-    :keyword reconnect: a :class:`ReconnectPolicy` to keep the call going across dropped
-        connections, service restarts and session expiry (off by default: without it nothing
-        changes). See the "Long calls" guide; the connection then also yields
-        :class:`ReconnectedEvent`.
+    Args:
+        credential: ``AzureKeyCredential`` (sent as the ``api-key`` header) or a token
+            credential with ``get_token`` -- async (``azure.identity.aio``) or sync (called in
+            a worker thread) -- sent as ``Authorization: Bearer``.
+        endpoint: ``https://<resource>.services.ai.azure.com`` (or
+            ``.cognitiveservices.azure.com``, ``https://<region>.api.cognitive.microsoft.com``);
+            ``/voice-live/realtime`` is appended.
+        api_version: The ``api-version`` query parameter.
+        model: The model deployment (model sessions).
+        agent_name: With ``project_name``, opens an agent session (instead of ``model``).
+        project_name: The Foundry project of the agent.
+        agent_version: The agent version (agent sessions).
+        conversation_id: An agent conversation to continue (agent sessions).
+        authentication_identity_client_id: The client ID of the identity the agent
+            authenticates with (agent sessions).
+        foundry_resource_override: Another Foundry resource that hosts the agent (agent
+            sessions).
+        query: Extra query parameters; they override the SDK's (``None`` removes one).
+        headers: Extra handshake headers. A ``User-Agent`` here replaces the SDK's; the
+            credential's ``api-key``/``Authorization`` always wins over one given here.
+        connection_options: Transport options, see [`WebsocketConnectionOptions`][].
+        credential_scopes: Token scopes (default ``https://ai.azure.com/.default``); a str is
+            one scope.
+        reconnect: A [`ReconnectPolicy`][] to keep the call going across dropped connections,
+            service restarts and session expiry (off by default: without it nothing changes).
+            See the "Long calls" guide; the connection then also yields [`ReconnectedEvent`][].
+        **kwargs: Extensions: ``connector=`` (an ``aiohttp.BaseConnector`` to use; it is not
+            closed) and ``trust_env=`` (let aiohttp read proxy settings from the environment).
 
-    Extensions, through ``**kwargs``: ``connector=`` (an ``aiohttp.BaseConnector`` to use; it is
-    not closed) and ``trust_env=`` (let aiohttp read proxy settings from the environment).
+    Returns:
+        An async context manager that yields the open [`VoiceLiveConnection`][].
 
-    Raises, at call time: ``TypeError`` for an unsupported credential, unknown keyword or
-    option; ``ValueError`` for an invalid endpoint, option value or agent/model combination.
-    On entering: :class:`ConnectionError` with ``status_code`` (and ``retry_after``) for every
-    handshake failure -- HTTP errors, redirects (never followed), timeouts, DNS and
-    connection failures; errors of the credential itself propagate unchanged. Messages never
-    contain the key or token.
+    Raises:
+        TypeError: At call time, for an unsupported credential, unknown keyword or option.
+        ValueError: At call time, for an invalid endpoint, option value or agent/model
+            combination.
+        ConnectionError: On entering, for every handshake failure, with ``status_code`` (and
+            ``retry_after``): HTTP errors, redirects (never followed), timeouts, DNS and
+            connection failures. Errors of the credential itself propagate unchanged. Messages
+            never contain the key or token.
     """
     plan = _Plan()
     plan.kind = classify_credential(credential)
@@ -419,7 +433,7 @@ def _ws_connect_parameters() -> frozenset[str]:
 
 
 class _ConnectionManager(contextlib.AbstractAsyncContextManager["VoiceLiveConnection"]):
-    """What :func:`connect` returns: opens on ``__aenter__``, closes on ``__aexit__``."""
+    """What [`connect()`][connect] returns: opens on ``__aenter__``, closes on ``__aexit__``."""
 
     def __init__(self, plan: _Plan) -> None:
         self._plan = plan

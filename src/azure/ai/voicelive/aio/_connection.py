@@ -51,18 +51,18 @@ _SENDABLE = frozenset((*range(1000, 1004), *range(1007, 1015), *range(3000, 5000
 
 
 class VoiceLiveConnection:
-    """An open WebSocket connection to the Voice Live service, yielded by :func:`connect`.
+    """An open WebSocket connection to the Voice Live service, yielded by [`connect()`][connect].
 
     Client events go out through the resource helpers (``connection.session.update(...)``,
-    ``connection.input_audio_buffer.append(...)``, ...) or :meth:`send`; server events come in
-    through :meth:`recv` or ``async for event in connection``.
+    ``connection.input_audio_buffer.append(...)``, ...) or [`send()`][send]; server events come in
+    through [`recv()`][recv] or ``async for event in connection``.
 
     Concurrency: any number of tasks may send at once (each event goes out as one whole
     frame, never interleaved); only one task may receive at a time. Cancelling a task
-    waiting in :meth:`recv` is safe: no message is lost. Use ``async with connect(...)`` (or
-    call :meth:`close`) so the socket and its ``aiohttp.ClientSession`` are always released.
+    waiting in [`recv()`][recv] is safe: no message is lost. Use ``async with connect(...)`` (or
+    call [`close()`][close]) so the socket and its ``aiohttp.ClientSession`` are always released.
 
-    Beyond the official API: :attr:`closed`, :attr:`close_code` and :attr:`close_reason`.
+    Beyond the official API: [`closed`][], [`close_code`][] and [`close_reason`][].
     """
 
     def __init__(
@@ -109,7 +109,7 @@ class VoiceLiveConnection:
     def close_code(self) -> int | None:
         """The WebSocket close code once the connection has ended (1006 if it was lost), else None.
 
-        For a close started by :meth:`close` it is the code this client sent.
+        For a close started by [`close()`][close] it is the code this client sent.
         """
         return None if self._ended is None else self._ended[0]
 
@@ -131,7 +131,7 @@ class VoiceLiveConnection:
         Safe to call from many tasks at once.
 
         Raises ``TypeError`` (nothing sent) when the event is not JSON-serialisable, and
-        :class:`ConnectionClosed` when the connection has ended. Cancelling a send never
+        [`ConnectionClosed`][] when the connection has ended. Cancelling a send never
         leaves half a frame on the wire.
         """
         text = self._encode(event)
@@ -196,9 +196,9 @@ class VoiceLiveConnection:
         An event type this SDK does not know still parses (a plain ``ServerEvent`` holding
         the whole payload).
 
-        Raises :class:`InvalidFrameError` when the server sent a frame that is not a JSON
+        Raises [`InvalidFrameError`][] when the server sent a frame that is not a JSON
         object (or a binary frame): the connection stays usable and the next ``recv()``
-        continues with the following frame. Raises :class:`ConnectionClosed` (with the close
+        continues with the following frame. Raises [`ConnectionClosed`][] (with the close
         code and reason; 1006 when the connection was lost) once the connection has ended,
         on this and every later call. Raises ``RuntimeError`` when another task is already
         receiving, and ``asyncio.TimeoutError`` (the builtin ``TimeoutError`` on Python 3.11+)
@@ -238,7 +238,7 @@ class VoiceLiveConnection:
         """Wait for the next frame and return its raw payload (a text frame as UTF-8 bytes).
 
         Binary frames are returned as they are. Same errors, concurrency rule and
-        cancel-safety as :meth:`recv` (no JSON check is made).
+        cancel-safety as [`recv()`][recv] (no JSON check is made).
         """
         msg = await self._receive()
         data = msg.data
@@ -316,16 +316,16 @@ class VoiceLiveConnection:
     def __aiter__(self) -> AsyncIterator[ServerEvent]:
         """Iterate over server events until the connection ends.
 
-        Iteration ends quietly after a normal close (code 1000, or :meth:`close` from this
-        side) and raises :class:`ConnectionClosed` with the server's code and reason
+        Iteration ends quietly after a normal close (code 1000, or [`close()`][close] from this
+        side) and raises [`ConnectionClosed`][] with the server's code and reason
         otherwise, always after every event received before the close. Errors of
-        :meth:`recv` (e.g. :class:`InvalidFrameError`) propagate; start a new ``async for``
+        [`recv()`][recv] (e.g. [`InvalidFrameError`][]) propagate; start a new ``async for``
         to continue.
         """
         return self
 
     async def __anext__(self) -> ServerEvent:
-        """The next event; ``StopAsyncIteration`` after a normal close (see :meth:`__aiter__`)."""
+        """The next event; ``StopAsyncIteration`` after a normal close (see `__aiter__()`)."""
         try:
             return await self.recv()
         except ConnectionClosed as exc:
@@ -339,7 +339,7 @@ class VoiceLiveConnection:
         """Close the WebSocket (sending ``code`` and ``reason``) and release the ClientSession.
 
         Idempotent: later calls wait for the first to finish and return. A task blocked in
-        :meth:`recv` is woken and gets :class:`ConnectionClosed` (its ``async for`` ends
+        [`recv()`][recv] is woken and gets [`ConnectionClosed`][] (its ``async for`` ends
         quietly). Waits at most ``connection_options["close_timeout"]`` (default 10 s) for the
         server's closing handshake. Never raises for a connection that already failed;
         raises ``ValueError`` for a code a client may not send or a reason over 123 bytes.

@@ -1,10 +1,10 @@
 """Opt-in reconnect, the I/O part: one VoiceLiveConnection over a succession of WebSockets.
 
-``connect(..., reconnect=ReconnectPolicy())`` yields a :class:`ReconnectingConnection`. A pump
-task reads the current WebSocket, keeps the call's state (:class:`CallState`) and hands events
+``connect(..., reconnect=ReconnectPolicy())`` yields a [`ReconnectingConnection`][]. A pump
+task reads the current WebSocket, keeps the call's state (`CallState`) and hands events
 to ``recv()`` through a queue; when the WebSocket ends it classifies why, opens a new one (fresh
 credential), carries the session configuration and conversation over, sends what the app sent
-meanwhile and yields a :class:`ReconnectedEvent`. Before ``expires_at`` it rotates to a new
+meanwhile and yields a [`ReconnectedEvent`][]. Before ``expires_at`` it rotates to a new
 session at a quiet moment, make-before-break. The decisions live in ``.._resilience`` (sans-I/O).
 """
 
@@ -138,16 +138,16 @@ async def open_reconnecting(plan: _Plan, policy: ReconnectPolicy, opener: Opener
 
 
 class ReconnectingConnection(VoiceLiveConnection):
-    """A :class:`VoiceLiveConnection` that moves to a new WebSocket when one ends (opt-in reconnect).
+    """A [`VoiceLiveConnection`][] that moves to a new WebSocket when one ends (opt-in reconnect).
 
     Yielded by ``connect(..., reconnect=ReconnectPolicy(...))``; same methods and resources.
     Differences: ``recv()`` / ``async for`` also yield a
-    :class:`~azure.ai.voicelive.aio.ReconnectedEvent` after each reconnect or rotation, and
+    [`ReconnectedEvent`][azure.ai.voicelive.aio.ReconnectedEvent] after each reconnect or rotation, and
     consume the service's ``error`` event with code ``session_expired`` (the reconnect reports
     it). While reconnecting, audio appends return at once (held up to
     ``max_buffered_audio``) and other sends wait until they are sent on the new session. When
     the policy gives up, ``recv()`` and waiting sends raise the final
-    :class:`ConnectionClosed` (or :class:`ConnectionError` for a failed handshake);
+    [`ConnectionClosed`][] (or [`ConnectionError`][] for a failed handshake);
     ``recv_bytes()`` returns each event re-encoded as JSON.
     """
 
@@ -223,7 +223,10 @@ class ReconnectingConnection(VoiceLiveConnection):
     # ------------------------------------------------------------------ send
     @override
     async def send(self, event: Mapping[str, Any] | ClientEvent) -> None:
-        """Send one client event (see :meth:`VoiceLiveConnection.send`); held while reconnecting."""
+        """Send one client event; held while reconnecting.
+
+        See [`VoiceLiveConnection.send()`][VoiceLiveConnection.send].
+        """
         text = self._encode(event)
         await self._send_text(text, _peek_type(text))
 
@@ -293,7 +296,10 @@ class ReconnectingConnection(VoiceLiveConnection):
     # ------------------------------------------------------------------ recv
     @override
     async def recv(self) -> ServerEvent:
-        """The next server event or :class:`ReconnectedEvent` (see :meth:`VoiceLiveConnection.recv`)."""
+        """The next server event or [`ReconnectedEvent`][].
+
+        See [`VoiceLiveConnection.recv()`][VoiceLiveConnection.recv].
+        """
         if self._receiving:
             raise RuntimeError(_CONCURRENT_RECV)
         self._receiving = True
@@ -796,7 +802,7 @@ class ReconnectingConnection(VoiceLiveConnection):
     async def close(self, *, code: int = 1000, reason: str = "") -> None:
         """Close the call: stop reconnecting and close the current WebSocket (as ``VoiceLiveConnection``).
 
-        Sends still held for a reconnect fail with :class:`ConnectionClosed`.
+        Sends still held for a reconnect fail with [`ConnectionClosed`][].
         """
         if self._close_done is not None:
             await asyncio.shield(self._close_done)

@@ -2,7 +2,7 @@
 
 Everything here is pure standard library (no ``audioop``, no numpy). The optional
 ``sounddevice`` package (``pip install 'voicelive[audio]'``) is imported only when a
-:class:`Microphone` or :class:`AudioPlayer` is created.
+[`Microphone`][] or [`AudioPlayer`][] is created.
 """
 
 from ._devices import AudioDependencyError, AudioPlayer, Microphone, PlaybackBuffer

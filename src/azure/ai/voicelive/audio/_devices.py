@@ -1,9 +1,9 @@
 """Microphone capture and speaker playback on top of the optional ``sounddevice`` package.
 
 ``sounddevice`` (``pip install 'voicelive[audio]'``) is imported only when a
-:class:`Microphone` or :class:`AudioPlayer` is created. The playback bookkeeping
+[`Microphone`][] or [`AudioPlayer`][] is created. The playback bookkeeping
 (jitter buffer, played/queued milliseconds, ``clear()`` for barge-in) lives in
-:class:`PlaybackBuffer`, which has no dependencies and is safe to use from the
+[`PlaybackBuffer`][], which has no dependencies and is safe to use from the
 audio thread and the event loop at the same time.
 """
 
@@ -60,10 +60,10 @@ def _positive_int(name: str, value: int) -> int:
 class PlaybackBuffer:
     """Thread-safe FIFO of mono PCM16 audio waiting to be played, with playback accounting.
 
-    The producer (event loop) calls :meth:`write`; the consumer (the audio device
-    callback) calls :meth:`read`. Bytes returned by :meth:`read` count as played.
+    The producer (event loop) calls [`write()`][write]; the consumer (the audio device
+    callback) calls [`read()`][read]. Bytes returned by [`read()`][read] count as played.
     Audio can be tagged with the conversation item it belongs to, so that after a
-    barge-in :meth:`played_ms_for` tells how much of that item was heard (the
+    barge-in [`played_ms_for()`][played_ms_for] tells how much of that item was heard (the
     ``audio_end_ms`` of ``conversation.item.truncate``).
     """
 
@@ -160,7 +160,7 @@ class PlaybackBuffer:
         return dropped
 
     def reset_played(self) -> None:
-        """Reset :attr:`played_bytes` / :attr:`played_ms` and the per-item counters to zero."""
+        """Reset [`played_bytes`][] / [`played_ms`][] and the per-item counters to zero."""
         with self._lock:
             self._played = 0
             self._item_played.clear()
@@ -178,17 +178,20 @@ class PlaybackBuffer:
 
     @property
     def played_bytes(self) -> int:
-        """Bytes handed out by :meth:`read` since creation (or :meth:`reset_played`)."""
+        """Bytes handed out by [`read()`][read] since creation (or [`reset_played()`][reset_played])."""
         return self._played
 
     @property
     def played_ms(self) -> float:
-        """Milliseconds handed out by :meth:`read` since creation (or :meth:`reset_played`)."""
+        """Milliseconds handed out by [`read()`][read] since creation.
+
+        Or since the last [`reset_played()`][reset_played].
+        """
         return self._ms(self._played)
 
     @property
     def cleared_ms(self) -> float:
-        """Total milliseconds of queued audio dropped by :meth:`clear`."""
+        """Total milliseconds of queued audio dropped by [`clear()`][clear]."""
         return self._ms(self._cleared)
 
     @property
@@ -208,15 +211,17 @@ class PlaybackBuffer:
 class Microphone:
     """Capture mono PCM16 from an input device as an async iterator of fixed-size chunks.
 
-    Use it as an async context manager and iterate::
+    Use it as an async context manager and iterate:
 
-        async with Microphone(sample_rate=24000, chunk_ms=20) as mic:
-            async for chunk in mic:
-                await conn.input_audio_buffer.append(audio=chunk)
+    ```python
+    async with Microphone(sample_rate=24000, chunk_ms=20) as mic:
+        async for chunk in mic:
+            await conn.input_audio_buffer.append(audio=chunk)
+    ```
 
     Chunks are handed from the audio thread to the event loop through a bounded
     queue; when the consumer falls behind, the oldest chunk is dropped and
-    :attr:`dropped_chunks` is incremented.
+    [`dropped_chunks`][] is incremented.
     """
 
     def __init__(
@@ -365,13 +370,13 @@ class Microphone:
 
 
 class _BufferedPlayer:
-    """What every player shares: a :class:`PlaybackBuffer` and its accounting."""
+    """What every player shares: a [`PlaybackBuffer`][] and its accounting."""
 
     _buffer: PlaybackBuffer
 
     @property
     def buffer(self) -> PlaybackBuffer:
-        """The underlying :class:`PlaybackBuffer`."""
+        """The underlying [`PlaybackBuffer`][]."""
         return self._buffer
 
     @property
@@ -409,10 +414,10 @@ class _BufferedPlayer:
 class AudioPlayer(_BufferedPlayer):
     """Play mono PCM16 through an output device, keeping count of what was actually played.
 
-    :meth:`write` queues audio without blocking; the device callback pulls from a
-    :class:`PlaybackBuffer` and pads with silence when it runs dry. On barge-in,
-    call :meth:`clear` and truncate the assistant item at :meth:`played_ms_for`
-    (or :attr:`played_ms`). Figures count audio handed to the sound card, which is
+    `write()` queues audio without blocking; the device callback pulls from a
+    [`PlaybackBuffer`][] and pads with silence when it runs dry. On barge-in,
+    call `clear()` and truncate the assistant item at `played_ms_for()`
+    (or `played_ms`). Figures count audio handed to the sound card, which is
     ahead of what is audible by the device's output latency.
     """
 

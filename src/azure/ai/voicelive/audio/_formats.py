@@ -68,7 +68,7 @@ FormatLike = Union[str, AudioFormat]
 def get_audio_format(audio_format: FormatLike) -> AudioFormat:
     """Look up a wire format by name (case-insensitive; ``_``/``-`` spellings both accepted).
 
-    Also accepts an :class:`AudioFormat` (returned unchanged) or a string enum
+    Also accepts an [`AudioFormat`][] (returned unchanged) or a string enum
     member such as ``InputAudioFormat.PCM16``.
 
     Raises:
@@ -177,10 +177,10 @@ def iter_base64_chunks(
     audio_format: FormatLike = "pcm16",
     sample_rate: Optional[int] = None,
 ) -> Iterator[str]:
-    """Like :func:`chunk_audio` but yields base64 text, ready for ``input_audio_buffer.append``.
+    """Like [`chunk_audio()`][chunk_audio] but yields base64 text, ready for ``input_audio_buffer.append``.
 
     Raises:
-        ValueError: as for :func:`chunk_audio`.
+        ValueError: as for [`chunk_audio()`][chunk_audio].
         TypeError: if ``data`` is not bytes-like.
     """
     return map(

@@ -7,7 +7,7 @@ per-sample work is done by C-level primitives:
   (low byte and high byte of the 16-bit sample) and interleaves the results with
   extended-slice assignment;
 * encoding looks every unsigned 16-bit sample up in a 65536-entry ``bytes`` table
-  with one :func:`operator.itemgetter` call per block.
+  with one `operator.itemgetter()` call per block.
 
 The tables are built lazily on first use and cached for the life of the process.
 The bit-level algorithms follow the classic reference implementation of G.711
@@ -150,7 +150,7 @@ def ulaw_decode(data: BytesLike) -> bytes:
     """Decode G.711 mu-law bytes to 16-bit little-endian mono PCM (two bytes per sample).
 
     Note that codes ``0x7F`` and ``0xFF`` both decode to ``0`` (mu-law has a
-    "negative zero"); :func:`ulaw_encode` always produces ``0xFF`` for zero.
+    "negative zero"); [`ulaw_encode()`][ulaw_encode] always produces ``0xFF`` for zero.
 
     Raises:
         TypeError: if ``data`` is not bytes-like.

@@ -4,7 +4,7 @@ The converter is a rational linear interpolator. With ``L = to_rate / g`` and
 ``M = from_rate / g`` (``g`` the greatest common divisor), output sample ``j`` lies
 at input position ``j * M / L``. All outputs with the same ``j % L`` share one
 fractional offset, so each of those ``L`` phases is computed with strided array
-slices and ``map`` over :mod:`operator` functions - C-level loops rather than one
+slices and ``map`` over `operator` functions - C-level loops rather than one
 Python iteration per sample. Arithmetic is exact integer arithmetic with
 round-half-up.
 

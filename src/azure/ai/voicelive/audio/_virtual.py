@@ -19,12 +19,12 @@ __all__ = ["VirtualPlayer"]
 
 
 class VirtualPlayer(_BufferedPlayer):
-    """Plays PCM16 at real-time speed into nothing (or into :attr:`played_audio`).
+    """Plays PCM16 at real-time speed into nothing (or into [`played_audio`][]).
 
-    Same bookkeeping as :class:`AudioPlayer` (``write``, ``clear``, ``played_ms``,
+    Same bookkeeping as [`AudioPlayer`][] (``write``, ``clear``, ``played_ms``,
     ``played_ms_for``, ``queued_ms``), driven by an asyncio task that takes ``tick_ms`` of audio
     every ``tick_ms`` milliseconds. ``record=True`` keeps the played audio in
-    :attr:`played_audio`. Use as an async context manager, or call :meth:`start` / :meth:`close`.
+    [`played_audio`][]. Use as an async context manager, or call [`start()`][start] / [`close()`][close].
     """
 
     def __init__(self, *, sample_rate: int = 24000, tick_ms: float = 20.0, record: bool = False) -> None:
@@ -35,6 +35,7 @@ class VirtualPlayer(_BufferedPlayer):
         self._bytes_per_tick = int(sample_rate * tick_ms / 1000.0) * 2
         self._record = record
         self.played_audio = bytearray()
+        """The PCM16 played so far (kept only with ``record=True``)."""
         self._task: Optional[asyncio.Task[None]] = None
 
     def start(self) -> None:

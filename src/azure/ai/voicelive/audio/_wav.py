@@ -1,4 +1,4 @@
-"""Reading and writing PCM WAV files with the standard library :mod:`wave` module."""
+"""Reading and writing PCM WAV files with the standard library `wave` module."""
 
 from __future__ import annotations
 
@@ -91,8 +91,8 @@ def _downmix(pcm16: bytes, channels: int) -> bytes:
 def read_wav(source: WavSource) -> WavAudio:
     """Read a PCM WAV file (path or binary file object) and return its frames and header fields.
 
-    The frames are returned as stored; use :meth:`WavAudio.to_pcm16_mono` (or
-    :func:`load_pcm16`) to get 16-bit mono audio. A file object is left open.
+    The frames are returned as stored; use [`WavAudio.to_pcm16_mono()`][WavAudio.to_pcm16_mono] (or
+    [`load_pcm16()`][load_pcm16]) to get 16-bit mono audio. A file object is left open.
 
     Raises:
         ValueError: if the data is not a readable PCM WAV file (wrong header,
@@ -123,7 +123,7 @@ def load_pcm16(source: WavSource, *, sample_rate: Optional[int] = None) -> bytes
     """Read a WAV file as mono 16-bit PCM, resampled to ``sample_rate`` if given.
 
     Raises:
-        ValueError: as for :func:`read_wav`, or for a non-positive ``sample_rate``.
+        ValueError: as for [`read_wav()`][read_wav], or for a non-positive ``sample_rate``.
         OSError: if a path cannot be opened.
     """
     audio = read_wav(source).to_pcm16_mono()
@@ -168,7 +168,7 @@ def wav_bytes(pcm16: BytesLike, *, sample_rate: int = 24000, channels: int = 1) 
     """Return a complete in-memory WAV file containing 16-bit PCM.
 
     Raises:
-        ValueError: as for :func:`write_wav`.
+        ValueError: as for [`write_wav()`][write_wav].
     """
     buffer = io.BytesIO()
     write_wav(buffer, pcm16, sample_rate=sample_rate, channels=channels)

@@ -1,7 +1,7 @@
-"""Typed models and enums of the Voice Live protocol (``azure.ai.voicelive.models``).
+"""Typed models and enums of the Voice Live protocol (`azure.ai.voicelive.models`).
 
-Every model is a ``MutableMapping`` over its wire JSON with attribute access to its fields;
-see :class:`azure.ai.voicelive.models._base.Model`.
+Every model is a `MutableMapping` over its wire JSON with attribute access to its fields
+(see the models overview of the API reference).
 """
 
 from typing import TYPE_CHECKING, Any

@@ -56,13 +56,13 @@ def content_recording() -> bool:
 class VoiceLiveInstrumentor:
     """Traces Voice Live connections with OpenTelemetry and records their metrics.
 
-    Tracing is opt-in: :meth:`instrument` does nothing unless the environment variable
-    ``AZURE_EXPERIMENTAL_ENABLE_GENAI_TRACING`` is ``true``. Once instrumented, every
-    connection opened with :func:`azure.ai.voicelive.aio.connect` gets a ``connect`` span (the
-    whole ``async with`` block) with a child span per ``send``, ``recv`` and ``close`` call,
-    and reports the ``gen_ai.client.operation.duration`` and ``gen_ai.client.token.usage``
-    histograms. Spans and metrics go to the global OpenTelemetry providers; no
-    ``azure-core-tracing-opentelemetry`` is needed. See ``docs/reference/telemetry.md``.
+    Tracing is opt-in: [`instrument()`][instrument] does nothing unless the environment variable
+    ``AZURE_EXPERIMENTAL_ENABLE_GENAI_TRACING`` is ``true``. Once instrumented, every connection opened
+    with [`azure.ai.voicelive.aio.connect()`][azure.ai.voicelive.aio.connect] gets a ``connect`` span (the
+    whole ``async with`` block) with a child span per ``send``, ``recv`` and ``close`` call, and reports
+    the ``gen_ai.client.operation.duration`` and ``gen_ai.client.token.usage`` histograms. Spans and
+    metrics go to the global OpenTelemetry providers; no ``azure-core-tracing-opentelemetry`` is needed.
+    See ``docs/reference/telemetry.md``.
 
     Raises ``ModuleNotFoundError`` when OpenTelemetry is not installed
     (``pip install 'voicelive[telemetry]'``).

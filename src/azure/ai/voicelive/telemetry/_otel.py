@@ -1,6 +1,7 @@
 """The OpenTelemetry side of the instrumentor: the spans and metrics of one connection.
 
-Imported only by :meth:`VoiceLiveInstrumentor.instrument`, so OpenTelemetry stays optional.
+Imported only by [`VoiceLiveInstrumentor.instrument()`][VoiceLiveInstrumentor.instrument], so
+OpenTelemetry stays optional.
 Names, kinds, attributes and events follow the official ``azure-ai-voicelive`` 1.3.1 (checked
 by ``tools/check_official_telemetry.py``); the deliberate differences are listed in
 ``docs/reference/telemetry.md``.

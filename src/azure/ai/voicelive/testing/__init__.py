@@ -1,19 +1,19 @@
 """A realistic local fake of the Azure Voice Live service, for tests and offline development.
 
-::
+```python
+from azure.ai.voicelive.testing import FakeVoiceLiveServer
 
-    from azure.ai.voicelive.testing import FakeVoiceLiveServer
+async with FakeVoiceLiveServer() as server:
+    ...  # connect(endpoint=server.endpoint, ...) and talk to it
+```
 
-    async with FakeVoiceLiveServer() as server:
-        ...  # connect(endpoint=server.endpoint, ...) and talk to it
-
-:class:`FakeVoiceLiveServer` serves the realtime websocket on 127.0.0.1; each connection runs a
-:class:`Simulator` (the sans-I/O session: turn detection, transcription, conversation items,
+[`FakeVoiceLiveServer`][] serves the realtime websocket on 127.0.0.1; each connection runs a
+[`Simulator`][] (the sans-I/O session: turn detection, transcription, conversation items,
 streamed responses with synthesised speech, function and MCP calls, session expiry).
-:class:`Pacing` says how long the fake model takes (realistic by default, or instant);
-:class:`Faults` injects failures.
-Replies come from a responder (default :class:`DefaultResponder`); see
-:data:`Responder` and :data:`Transcriber` for the interfaces. With pytest, the
+[`Pacing`][] says how long the fake model takes (realistic by default, or instant);
+[`Faults`][] injects failures.
+Replies come from a responder (default [`DefaultResponder`][]); see
+[`Responder`][] and [`Transcriber`][] for the interfaces. With pytest, the
 ``voicelive_server`` fixture gives a started server.
 
 Session cassettes: `record` captures the connections an app opens (against Azure) into a

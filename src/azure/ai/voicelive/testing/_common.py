@@ -1,7 +1,7 @@
 """What every part of the fake session shares: ids, event construction, client-error checks.
 
-Sans-I/O and dependency-free: a part builds its server events with an :class:`Emitter` and
-rejects bad client input by raising :class:`Reject`, which the simulator turns into the
+Sans-I/O and dependency-free: a part builds its server events with an `Emitter` and
+rejects bad client input by raising `Reject`, which the simulator turns into the
 service's ``error`` event (the session goes on).
 """
 
@@ -68,7 +68,7 @@ class Emitter:
 
     @staticmethod
     def later(kind: str, **fields: Any) -> Event:
-        """A streamed event; :meth:`stamp` gives its ``event_id`` when it is sent."""
+        """A streamed event; `stamp()` gives its ``event_id`` when it is sent."""
         return {"type": kind, "event_id": None, **fields}
 
     def stamp(self, event: Event) -> Event:

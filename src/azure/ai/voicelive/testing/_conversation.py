@@ -1,10 +1,10 @@
 """The conversation store of the fake service (sans-I/O).
 
-:class:`Conversation` keeps the items in order, validates and normalises the items a client
+`Conversation` keeps the items in order, validates and normalises the items a client
 creates, and knows what the wire shape does not carry: how much audio each item holds and when
 each spoken word starts, so that truncation cuts the transcript where the audio ends.
 
-What clients see of an item (:meth:`Conversation.public`) never echoes the user's audio: an
+What clients see of an item (`Conversation.public()`) never echoes the user's audio: an
 ``input_audio`` part shows its ``transcript`` only, as the service does. The stored item keeps
 the audio (base64), so responders can still measure it.
 """

@@ -1,6 +1,6 @@
 """Input audio, voice activity detection and turns of the fake service (sans-I/O).
 
-:class:`InputAudio` owns the input audio buffer on the session's audio timeline: it decodes
+`InputAudio` owns the input audio buffer on the session's audio timeline: it decodes
 ``input_audio_buffer.append`` audio in the session's input format, feeds the VAD when turn
 detection is on and reports where speech starts and stops (with the turn's audio), and keeps the
 ``input_audio.turn.*`` and ``input_text.*`` turns of Azure's extra client events. It builds no
@@ -98,7 +98,7 @@ class InputAudio:
         return len(self._buffer) / self.bytes_per_ms
 
     def to_pcm16(self, audio: bytes) -> bytes:
-        """Input audio as PCM16 at :attr:`rate` (G.711 is decoded)."""
+        """Input audio as PCM16 at `rate` (G.711 is decoded)."""
         return audio if self._decode is None else self._decode(audio)
 
     def duration_ms(self, audio: bytes) -> float:

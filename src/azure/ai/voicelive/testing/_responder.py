@@ -1,22 +1,26 @@
 """Who answers in the fake service: replies, responders and transcribers (sans-I/O).
 
-A *responder* decides the assistant's reply from the conversation so far::
+A *responder* decides the assistant's reply from the conversation so far:
 
-    def responder(conversation: list[dict], session: dict) -> Reply | Sequence[Reply]
+```python
+def responder(conversation: list[dict], session: dict) -> Reply | Sequence[Reply]
+```
 
 ``conversation`` is the list of conversation items (wire-shaped dicts, oldest first, the ones the
 response may see; do not mutate them) and ``session`` is the effective configuration of this
 response: the session merged with the ``response.create`` overrides (``instructions``, ``tools``,
-``tool_choice``, ``modalities``, ``voice``, ...). A reply is a :class:`TextReply` (spoken or written
-depending on the modalities), a :class:`FunctionCallReply`, or a plain ``str`` (short for
-``TextReply``); an :class:`McpCallReply` runs a tool of a session ``mcp`` server; a sequence
+``tool_choice``, ``modalities``, ``voice``, ...). A reply is a [`TextReply`][] (spoken or written
+depending on the modalities), a [`FunctionCallReply`][], or a plain ``str`` (short for
+``TextReply``); an [`McpCallReply`][] runs a tool of a session ``mcp`` server; a sequence
 gives several output items in one response. The responder may be an
 ``async def`` (or return any awaitable); the fake server awaits it.
 
 A *transcriber* turns committed user audio into text when ``input_audio_transcription`` is
-configured::
+configured:
 
-    def transcriber(pcm16: bytes, sample_rate: int) -> str
+```python
+def transcriber(pcm16: bytes, sample_rate: int) -> str
+```
 
 ``pcm16`` is 16-bit little-endian mono at ``sample_rate`` (G.711 input is decoded to 8 kHz PCM16).
 """
@@ -319,7 +323,7 @@ class DefaultResponder:
     * a ``function_call_output`` (or a completed MCP call): answers ``The result is: <values>.``
       quoting the output's values (JSON objects and arrays are flattened, e.g.
       ``The result is: sunny, 72F.``);
-    * an ``mcp_approval_response``: runs the approved call (see :class:`McpCallReply`) and
+    * an ``mcp_approval_response``: runs the approved call (see [`McpCallReply`][]) and
       answers with its result, or says it will not run it;
     * a user message, with function tools available and ``tool_choice`` not ``"none"``: calls the
       first tool the words name or whose subject they mention ("What's the weather in Seattle?"
@@ -520,13 +524,14 @@ class ScriptedResponder:
 
     ``ScriptedResponder("Hi!", FunctionCallReply("lookup", {"q": "x"}), [TextReply("a"), TextReply("b")])``
     answers the first response with "Hi!", the second with a function call, the third with two
-    messages. :attr:`calls` records each ``(conversation, session)`` it was asked about.
+    messages. [`calls`][] records each ``(conversation, session)`` it was asked about.
     """
 
     def __init__(self, *replies: ReplyResult, then: Responder | None = None) -> None:
         self._script: deque[ReplyResult] = deque(replies)
         self._then: Responder = then if then is not None else DefaultResponder()
         self.calls: list[tuple[list[dict[str, Any]], dict[str, Any]]] = []
+        """Each ``(conversation, session)`` this responder was asked about, oldest first."""
 
     def __call__(
         self, conversation: list[dict[str, Any]], session: dict[str, Any]

@@ -1,7 +1,7 @@
 """Responses of the fake service: generation, pacing and the playback clock (sans-I/O).
 
 A response is a generator of ``(offset_seconds, event)`` steps, built from the responder's
-replies; :class:`Responses` runs one at a time. :class:`Pacing` says how long the model takes:
+replies; `Responses` runs one at a time. [`Pacing`][] says how long the model takes:
 the first output arrives ``latency`` after ``response.created`` and each further event
 ``interval`` later, so a response takes tens of milliseconds by default, as a fast model does
 (``Pacing.instant()`` sends everything at once). With ``realtime`` the audio is generated
@@ -42,7 +42,7 @@ class Pacing:
     * ``transcription_delay``: from the commit of user audio to its transcription events (they
       may arrive after ``response.created``, as on the service).
 
-    The default is a fast model: a text reply takes about 30 ms. :meth:`instant` makes every
+    The default is a fast model: a text reply takes about 30 ms. [`instant()`][instant] makes every
     delay zero (events are due as soon as they exist). Negative values raise ``ValueError``.
     """
 
@@ -66,7 +66,7 @@ class Pacing:
 
     @classmethod
     def of(cls, value: Pacing | str | None) -> Pacing:
-        """``"model"`` (or ``None``): the default; ``"instant"``; or a :class:`Pacing` as is."""
+        """``"model"`` (or ``None``): the default; ``"instant"``; or a [`Pacing`][] as is."""
         if value is None or value == "model":
             return cls()
         if value == "instant":
@@ -86,11 +86,14 @@ def tokens(text: str) -> int:
 
 @dataclass(eq=False)
 class PendingReply:
-    """An awaitable reply of an async responder: await :attr:`awaitable`, then give the result to
-    :meth:`Simulator.resolve_reply` (or the exception to :meth:`Simulator.fail_reply`)."""
+    """An awaitable reply of an async responder: await [`awaitable`][], then give the result to
+    [`Simulator.resolve_reply()`][Simulator.resolve_reply] (or the exception to
+    [`Simulator.fail_reply()`][Simulator.fail_reply])."""
 
     response_id: str
+    """The response the reply belongs to."""
     awaitable: Awaitable[Any]
+    """What the responder returned: await it for the reply."""
 
 
 @dataclass
@@ -243,7 +246,7 @@ class Responses:
         return r.started_at + r.next[0]
 
     def pop(self) -> Event | None:
-        """The next streamed event (due or not: the caller checks :meth:`due`)."""
+        """The next streamed event (due or not: the caller checks `due()`)."""
         r = self.active
         if r is None or r.next is None:
             return None

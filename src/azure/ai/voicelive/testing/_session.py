@@ -1,8 +1,8 @@
 """Session configuration and validation of the fake service (sans-I/O).
 
-:class:`SessionConfig` holds the session as ``session.created`` / ``session.updated`` show it,
+`SessionConfig` holds the session as ``session.created`` / ``session.updated`` show it,
 applies ``session.update`` (validating every field like the service, raising
-:class:`~._common.Reject` for what it refuses and returning warnings for what it accepts but
+`Reject` for what it refuses and returning warnings for what it accepts but
 deprecates) and computes the effective configuration of one response.
 """
 
@@ -151,7 +151,7 @@ def default_session(
     Every field the service reports is present; features that are off are ``null`` (``agent``,
     ``avatar``, ``animation``, ...). ``expires_at`` is the Unix time the session ends
     (``now + max_session_duration``; ``null`` with ``max_session_duration=None``). Cascaded models
-    (:func:`is_cascaded`) get ``azure-speech`` input transcription by default.
+    (`is_cascaded()`) get ``azure-speech`` input transcription by default.
 
     ``agent`` (``{"name": ..., "project_name": ...}``) puts the session in agent mode: it gets an
     ``agent`` entry (``type``, ``name``, ``agent_id``, ``thread_id``) and no model.
@@ -255,7 +255,7 @@ class SessionConfig:
     def update(self, update: _Json) -> list[Warning_]:
         """Apply a ``session.update``'s ``session``; all or nothing. Returns warnings to send.
 
-        Raises :class:`~._common.Reject` for the first field the service would refuse.
+        Raises `Reject` for the first field the service would refuse.
         """
         if update is None:
             missing("session")

@@ -1,17 +1,18 @@
 """The fake Voice Live session as a sans-I/O state machine: client events in, server events out.
 
-:class:`Simulator` never touches a socket and never reads a clock it was not given. It composes
+[`Simulator`][] never touches a socket and never reads a clock it was not given. It composes
 the parts of the session, each testable alone:
 
-* :mod:`._session`: the session configuration and its validation;
-* :mod:`._input`: the input audio buffer, voice activity detection and turns;
-* :mod:`._conversation`: the conversation store;
-* :mod:`._responses`: response generation, pacing and the playback clock;
-* :mod:`._tools`: function calls and MCP servers.
+* `_session`: the session configuration and its validation;
+* `_input`: the input audio buffer, voice activity detection and turns;
+* `_conversation`: the conversation store;
+* `_responses`: response generation, pacing and the playback clock;
+* `_tools`: function calls and MCP servers.
 
 The I/O layer (``_server.py``) feeds it each frame and sends what it returns; timed events
 (a response's stream, transcriptions, MCP tool listings, the session's expiry) come from
-:meth:`Simulator.pop_stream`, with :meth:`Simulator.stream_delay` saying when the next is due.
+[`Simulator.pop_stream()`][Simulator.pop_stream], with
+[`Simulator.stream_delay()`][Simulator.stream_delay] saying when the next is due.
 """
 
 from __future__ import annotations
@@ -67,23 +68,23 @@ class _Stream:
 class Simulator:
     """One fake Voice Live session: feed it client events, send what it returns.
 
-    * :meth:`start` gives ``session.created``; call it once, first.
-    * :meth:`receive_text` / :meth:`receive_bytes` take a raw frame, :meth:`handle` a parsed event;
-      each returns the server events to send now (an ``error`` event for bad input; the session
-      goes on).
-    * Timed events: while :meth:`stream_delay` is not ``None``, wait that many seconds, then
-      send what :meth:`pop_stream` returns (``None`` means "not yet": ask again). :meth:`drain`
-      pops everything but the expiry at once (sync use, tests).
-    * An async responder leaves a :class:`PendingReply` for :meth:`take_pending_reply`.
-    * After the session's expiry event, :attr:`close_request` says how to close the socket.
+    * [`start()`][start] gives ``session.created``; call it once, first.
+    * [`receive_text()`][receive_text] / [`receive_bytes()`][receive_bytes] take a raw frame,
+      [`handle()`][handle] a parsed event; each returns the server events to send now (an ``error`` event
+      for bad input; the session goes on).
+    * Timed events: while [`stream_delay()`][stream_delay] is not ``None``, wait that many seconds, then
+      send what [`pop_stream()`][pop_stream] returns (``None`` means "not yet": ask again).
+      [`drain()`][drain] pops everything but the expiry at once (sync use, tests).
+    * An async responder leaves a [`PendingReply`][] for [`take_pending_reply()`][take_pending_reply].
+    * After the session's expiry event, [`close_request`][] says how to close the socket.
 
-    ``responder`` decides replies (default :class:`DefaultResponder`), ``transcriber`` transcribes
-    committed audio when ``input_audio_transcription`` is on (default :func:`default_transcriber`),
-    ``voices`` restricts the accepted voice names, ``received`` (a list) collects every client event
-    object. Time: ``pacing`` (``"model"``, ``"instant"`` or a :class:`Pacing`) is how long the
-    model takes, ``realtime=True`` generates audio a few times faster than playback (else as fast
-    as the pacing allows), ``max_session_duration`` (seconds, ``None``: never) is when the session
-    expires, ``clock`` is the monotonic time in seconds and ``now`` the wall time for
+    ``responder`` decides replies (default [`DefaultResponder`][]), ``transcriber`` transcribes committed
+    audio when ``input_audio_transcription`` is on (default
+    [`default_transcriber()`][default_transcriber]), ``voices`` restricts the accepted voice names,
+    ``received`` (a list) collects every client event object. Time: ``pacing`` (``"model"``, ``"instant"``
+    or a [`Pacing`][]) is how long the model takes, ``realtime=True`` generates audio a few times faster
+    than playback (else as fast as the pacing allows), ``max_session_duration`` (seconds, ``None``: never)
+    is when the session expires, ``clock`` is the monotonic time in seconds and ``now`` the wall time for
     ``expires_at``. ``seed`` makes the random ids reproducible.
     """
 
@@ -136,7 +137,7 @@ class Simulator:
         )
         """The response part (generation, pacing, playback clock)."""
         self.closed = False
-        """True once :meth:`close` ran (the connection ended) or the session expired."""
+        """True once [`close()`][close] ran (the connection ended) or the session expired."""
         self.close_request: tuple[int, str] | None = None
         """``(code, reason)`` the socket must close with (set when the session expires)."""
         self._responder: Responder = responder if responder is not None else DefaultResponder()

@@ -2,7 +2,7 @@
 
 Function calls stream their arguments (compact JSON, as the service sends them). An ``mcp``
 tool in the session makes the fake list the server's tools (the responder provides them, see
-:class:`~azure.ai.voicelive.testing.DefaultResponder`), and an :class:`McpCallReply` runs a call:
+[`DefaultResponder`][azure.ai.voicelive.testing.DefaultResponder]), and an [`McpCallReply`][] runs a call:
 ``response.mcp_call_arguments.delta/done`` and ``response.mcp_call.in_progress`` then
 ``.completed`` or ``.failed``. A server whose ``require_approval`` is not ``"never"`` first asks:
 the response carries an ``mcp_approval_request`` item and ends; the client answers with an

@@ -31,7 +31,7 @@ def threshold_to_rms(threshold: float) -> float:
 
 @dataclass(frozen=True)
 class VadEvent:
-    """A change of speech state found by :class:`EnergyVad`.
+    """A change of speech state found by [`EnergyVad`][].
 
     ``kind`` is ``"start"`` (``ms`` is the start of speech minus the prefix padding, never below 0)
     or ``"stop"`` (``ms`` is where the silence that ended the turn reached ``silence_duration_ms``,
@@ -47,8 +47,8 @@ class VadEvent:
 class EnergyVad:
     """Detect speech in a PCM16 stream by frame energy.
 
-    A frame is speech when its RMS level reaches :func:`threshold_to_rms` of ``threshold``. A turn
-    starts once speech lasted ``min_speech_ms`` (at least one frame) and stops after
+    A frame is speech when its RMS level reaches [`threshold_to_rms()`][threshold_to_rms] of
+    ``threshold``. A turn starts once speech lasted ``min_speech_ms`` (at least one frame) and stops after
     ``silence_duration_ms`` of non-speech frames. Audio is fed in any chunk size; a partial frame
     waits for the next chunk.
     """

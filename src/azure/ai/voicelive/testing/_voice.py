@@ -143,7 +143,7 @@ def _pause_after(word: str) -> int:
 
 
 def synthesize(text: str, output_format: str = "pcm16") -> Utterance:
-    """Speak ``text`` as tone bursts in ``output_format`` (one of :data:`OUTPUT_FORMATS`).
+    """Speak ``text`` as tone bursts in ``output_format`` (one of `OUTPUT_FORMATS`).
 
     Raises ``KeyError`` for an unknown output format.
     """
