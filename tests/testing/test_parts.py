@@ -62,6 +62,15 @@ def test_vad_min_speech_ignores_clicks_and_reset_forgets_speech() -> None:
     assert vad.feed(silence_pcm16(600)) == []  # no stop after a reset
 
 
+def test_vad_min_speech_counts_across_short_pauses_between_syllables() -> None:
+    vad = EnergyVad(min_speech_ms=200, prefix_padding_ms=0)
+    syllables = sine_pcm16(200, 140) + silence_pcm16(80) + sine_pcm16(200, 100)
+    assert vad.feed(silence_pcm16(100) + syllables) == [VadEvent("start", 100, 100)]
+    vad = EnergyVad(min_speech_ms=200, prefix_padding_ms=0)
+    apart = sine_pcm16(200, 140) + silence_pcm16(120) + sine_pcm16(200, 200)
+    assert vad.feed(apart) == [VadEvent("start", 260, 260)]  # a longer pause starts the count again
+
+
 def test_vad_origin_and_rate() -> None:
     vad = EnergyVad(sample_rate=8000, origin_ms=1000, prefix_padding_ms=0)
     assert (

@@ -102,6 +102,9 @@ MCP_APPROVALS = ("never", "always")
 # The official SDK's enum still maps these older spellings; the service takes them (with a warning).
 LEGACY_OUTPUT_FORMATS = {"pcm16-8000hz": "pcm16_8000hz", "pcm16-16000hz": "pcm16_16000hz"}
 
+PADDING_CHANGED_IN = "2026-04-10"
+"""The ``api-version`` from which the default ``prefix_padding_ms`` is 400 / 420 ms (300 before)."""
+
 Warning_ = tuple[str, str, "str | None"]
 """A warning to send: ``(code, message, param)``."""
 
@@ -113,8 +116,14 @@ def is_cascaded(model: str | None) -> bool:
     return model is not None and "realtime" not in model.lower()
 
 
-def turn_defaults(kind: str) -> dict[str, Any]:
-    """The turn detection the service reports for ``{"type": kind}`` with nothing else set."""
+def turn_defaults(kind: str, api_version: str | None = None) -> dict[str, Any]:
+    """The turn detection the service reports for ``{"type": kind}`` with nothing else set.
+
+    From ``api-version`` 2026-04-10 (and when no version is given) the padding before speech is
+    400 ms for ``server_vad`` and 420 ms for the ``azure_semantic_vad*`` types; earlier versions
+    use 300 ms for every type. The minimum speech is 200 ms for ``server_vad`` and 80 ms for
+    the ``azure_semantic_vad*`` types.
+    """
     if kind == "semantic_vad":
         return {
             "type": kind,
@@ -123,17 +132,22 @@ def turn_defaults(kind: str) -> dict[str, Any]:
             "interrupt_response": True,
             "auto_truncate": False,
         }
+    current = api_version is None or api_version >= PADDING_CHANGED_IN
+    if kind == "server_vad":
+        prefix, speech = (400 if current else 300), 200
+    else:
+        prefix, speech = (420 if current else 300), 80
     defaults: dict[str, Any] = {
         "type": kind,
         "threshold": 0.5,
-        "prefix_padding_ms": 300,
+        "prefix_padding_ms": prefix,
         "silence_duration_ms": 500,
+        "speech_duration_ms": speech,
         "create_response": True,
         "interrupt_response": True,
         "auto_truncate": False,
     }
     if kind != "server_vad":
-        defaults["speech_duration_ms"] = 80
         defaults["remove_filler_words"] = False
     return defaults
 
@@ -145,6 +159,7 @@ def default_session(
     agent: Mapping[str, Any] | None = None,
     now: float | None = None,
     max_session_duration: float | None = 3600.0,
+    api_version: str | None = None,
 ) -> dict[str, Any]:
     """The session a new connection starts with, as sent in ``session.created``.
 
@@ -174,7 +189,7 @@ def default_session(
         ),
         "input_audio_noise_reduction": None,
         "input_audio_echo_cancellation": None,
-        "turn_detection": turn_defaults("server_vad"),
+        "turn_detection": turn_defaults("server_vad", api_version),
         "tools": [],
         "tool_choice": "auto",
         "temperature": 0.8,
@@ -221,6 +236,8 @@ class SessionConfig:
     """The session's configuration: what ``session.updated`` shows, validated like the service.
 
     ``voices`` restricts the accepted voice names (default: any Azure-style name and the enums').
+    ``api_version`` is the connection's ``api-version`` (it changes some defaults; ``None``: the
+    current ones).
     """
 
     def __init__(
@@ -232,13 +249,16 @@ class SessionConfig:
         session_id: str | None = None,
         now: float | None = None,
         max_session_duration: float | None = 3600.0,
+        api_version: str | None = None,
     ) -> None:
+        self.api_version = api_version
         self.session: dict[str, Any] = default_session(
             session_id=session_id,
             model=model,
             agent=agent,
             now=now,
             max_session_duration=max_session_duration,
+            api_version=api_version,
         )
         self.voices = frozenset(voices) if voices is not None else None
 
@@ -458,7 +478,7 @@ def _check_turn_detection(cfg: SessionConfig, value: _Json, param: str) -> dict[
             f"{param}.type",
             f"Invalid value: '{kind}'. Supported turn detection types are: {', '.join(TURN_TYPES)}.",
         )
-    merged = turn_defaults(kind)
+    merged = turn_defaults(kind, cfg.api_version)
     for key, given in value.items():
         if given is None:
             continue

@@ -84,7 +84,9 @@ class Simulator:
     model takes, ``realtime=True`` generates audio a few times faster than playback (else as fast
     as the pacing allows), ``max_session_duration`` (seconds, ``None``: never) is when the session
     expires, ``clock`` is the monotonic time in seconds and ``now`` the wall time for
-    ``expires_at``. ``seed`` makes the random ids reproducible.
+    ``expires_at``. ``seed`` makes the random ids reproducible. ``api_version`` is the
+    connection's ``api-version`` query value: before 2026-04-10 the default ``prefix_padding_ms``
+    is 300 ms (``None``: the current defaults).
     """
 
     def __init__(
@@ -104,6 +106,7 @@ class Simulator:
         max_session_duration: float | None = 3600.0,
         seed: int | str | None = None,
         errors: list[BaseException] | None = None,
+        api_version: str | None = None,
     ) -> None:
         if max_session_duration is not None and not max_session_duration > 0:
             raise ValueError(
@@ -120,6 +123,7 @@ class Simulator:
             session_id=session_id or self._ids.new("sess"),
             now=now(),
             max_session_duration=max_session_duration,
+            api_version=api_version,
         )
         """The session configuration part."""
         self.input = InputAudio()
