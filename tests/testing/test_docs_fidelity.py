@@ -101,3 +101,125 @@ def test_turn_detection_padding_of_earlier_api_versions() -> None:
     assert updated["session"]["turn_detection"]["prefix_padding_ms"] == 300
     for version in ("2026-04-10", "2026-07-15", None):
         assert Simulator(api_version=version).session["turn_detection"]["prefix_padding_ms"] == 400
+
+
+# --- accepted and rejected values -----------------------------------------------------------------
+
+
+async def test_mai_transcribe_is_accepted_by_its_documented_name(http: aiohttp.ClientSession) -> None:
+    # how-to, "MAI Transcribe (preview)": "model": "mai-transcribe" (the SDK enum says mai-transcribe-1)
+    async with FakeVoiceLiveServer(pacing="instant") as server:
+        ws = await connect(http, server, "gpt-4.1")
+        await recv(ws)
+        for model in ("mai-transcribe", "mai-transcribe-1"):
+            updated = await update(ws, {"input_audio_transcription": {"model": model}})
+            assert updated["session"]["input_audio_transcription"]["model"] == model
+        await ws.close()
+
+
+async def test_input_sampling_rates(http: aiohttp.ClientSession) -> None:
+    # reference, RealtimeRequestSession: "default: 24000 for pcm16, 8000 for g711_ulaw and g711_alaw";
+    # how-to: pcm16 takes 16000 and 24000; the SDK models add 8000, its live tests 44100.
+    async with FakeVoiceLiveServer(pacing="instant") as server:
+        ws = await connect(http, server)
+        assert (await recv(ws))["session"]["input_audio_sampling_rate"] == 24000
+        for rate in (8000, 16000, 24000, 44100):
+            assert (await update(ws, {"input_audio_sampling_rate": rate}))["session"][
+                "input_audio_sampling_rate"
+            ] == rate
+        assert_invalid(
+            await update(ws, {"input_audio_sampling_rate": 48000}), "session.input_audio_sampling_rate"
+        )
+        for fmt in ("g711_ulaw", "g711_alaw"):
+            g711 = (await update(ws, {"input_audio_format": fmt}))["session"]
+            assert (g711["input_audio_format"], g711["input_audio_sampling_rate"]) == (fmt, 8000)
+        refused = await update(ws, {"input_audio_sampling_rate": 16000}, "u2")
+        assert_invalid(refused, "session.input_audio_sampling_rate", "u2")
+        assert "8000" in refused["error"]["message"]
+        both = await update(ws, {"input_audio_format": "pcm16", "input_audio_sampling_rate": 16000})
+        assert both["session"]["input_audio_sampling_rate"] == 16000
+        back = (await update(ws, {"input_audio_format": "g711_ulaw"}))["session"]
+        assert back["input_audio_sampling_rate"] == 8000
+        pcm = (await update(ws, {"input_audio_format": "pcm16"}))["session"]
+        assert pcm["input_audio_sampling_rate"] == 24000  # the pcm16 default again
+        await ws.close()
+
+
+async def test_azure_realtime_starts_with_the_native_ava_voice(http: aiohttp.ClientSession) -> None:
+    # how-to, "azure-realtime model": "If you don't specify a voice, ava is used by default. The
+    # default appears in both the session.created response and subsequent session.updated responses."
+    async with FakeVoiceLiveServer(pacing="instant") as server:
+        ws = await connect(http, server, "azure-realtime")
+        created = (await recv(ws))["session"]
+        assert created["voice"] == {"type": "azure-realtime-native", "name": "ava"}
+        updated = await update(ws, {"instructions": "Be brief."})
+        assert updated["session"]["voice"] == {"type": "azure-realtime-native", "name": "ava"}
+        chosen = await update(ws, {"voice": {"type": "azure-realtime-native", "name": "andrew"}})
+        assert chosen["session"]["voice"]["name"] == "andrew"
+        reset = await update(ws, {"voice": None})
+        assert reset["session"]["voice"] == {"type": "azure-realtime-native", "name": "ava"}
+        other = await connect(http, server, "gpt-realtime")
+        assert (await recv(other))["session"]["voice"] == {
+            "name": "en-US-AvaNeural",
+            "type": "azure-standard",
+        }
+        await ws.close()
+        await other.close()
+
+
+async def test_the_model_of_a_session_cannot_change(http: aiohttp.ClientSession) -> None:
+    # reference, session.update: "once a session is initialized with a particular model, it can't
+    # be changed to another model".
+    async with FakeVoiceLiveServer(pacing="instant") as server:
+        ws = await connect(http, server, "gpt-realtime")
+        await recv(ws)
+        same = await update(ws, {"model": "gpt-realtime", "instructions": "Hi"})
+        assert same["type"] == "session.updated" and same["session"]["model"] == "gpt-realtime"
+        refused = await update(ws, {"model": "gpt-4.1", "instructions": "changed"}, "u2")
+        assert_invalid(refused, "session.model", "u2")
+        # all or nothing: the rest of the refused update did not apply
+        kept = await update(ws, {"modalities": ["text"]}, "u3")
+        assert kept["session"]["model"] == "gpt-realtime" and kept["session"]["instructions"] == "Hi"
+        await ws.close()
+
+
+@pytest.mark.parametrize(
+    ("session", "param"),
+    [
+        ({"temperature": 0.5}, "session.temperature"),
+        ({"temperature": 1.3}, "session.temperature"),
+        ({"turn_detection": {"type": "server_vad", "threshold": 0.0}}, "session.turn_detection.threshold"),
+        ({"turn_detection": {"type": "server_vad", "threshold": 1.0}}, "session.turn_detection.threshold"),
+        (
+            {"turn_detection": {"type": "azure_semantic_vad", "threshold": 0.005}},
+            "session.turn_detection.threshold",
+        ),
+    ],
+)
+async def test_out_of_range_numbers_get_invalid_value(
+    http: aiohttp.ClientSession, session: dict[str, Any], param: str
+) -> None:
+    # reference: temperature "limited to [0.6, 1.2]"; VAD threshold "in the range [0.01, 1.0)".
+    async with FakeVoiceLiveServer(pacing="instant") as server:
+        ws = await connect(http, server)
+        await recv(ws)
+        refused = await update(ws, session)
+        assert_invalid(refused, param)
+        assert "outside the range" in refused["error"]["message"]
+        await ws.close()
+
+
+async def test_in_range_numbers_are_accepted_up_to_their_bounds(http: aiohttp.ClientSession) -> None:
+    async with FakeVoiceLiveServer(pacing="instant") as server:
+        ws = await connect(http, server)
+        await recv(ws)
+        for temperature in (0.6, 1.2):
+            assert (await update(ws, {"temperature": temperature}))["session"]["temperature"] == temperature
+        for threshold in (0.01, 0.99):
+            vad = {"type": "server_vad", "threshold": threshold}
+            assert (await update(ws, {"turn_detection": vad}))["session"]["turn_detection"][
+                "threshold"
+            ] == threshold
+        await ws.send_json({"type": "response.create", "response": {"temperature": 2.0}, "event_id": "r1"})
+        assert_invalid(await recv(ws), "response.temperature", "r1")
+        await ws.close()

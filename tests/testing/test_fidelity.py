@@ -372,8 +372,7 @@ async def test_memory_responder_counts_turns_including_created_items(http: aioht
     "update",
     [
         {"turn_detection": {"type": "semantic_vad", "eagerness": "high"}},
-        {"input_audio_sampling_rate": 44100},
-        {"input_audio_sampling_rate": 48000},
+        {"input_audio_sampling_rate": 44100},  # the SDK's live tests use it against the service
         {"output_audio_format": "pcm16_48000hz"},
         {"voice": {"type": "azure-realtime-native", "name": "ava"}},
         {"voice": "cedar"},
@@ -381,6 +380,7 @@ async def test_memory_responder_counts_turns_including_created_items(http: aioht
         {"input_audio_noise_reduction": {"type": "azure_deep_noise_suppression"}},
         {"input_audio_echo_cancellation": {"type": "server_echo_cancellation"}},
         {"input_audio_transcription": {"model": "mai-transcribe-1"}},
+        {"input_audio_transcription": {"model": "mai-transcribe"}},
     ],
 )
 async def test_values_the_service_accepts(http: aiohttp.ClientSession, update: dict[str, Any]) -> None:
@@ -402,6 +402,7 @@ async def test_values_the_service_accepts(http: aiohttp.ClientSession, update: d
         ({"input_audio_echo_cancellation": {"type": "x"}}, "session.input_audio_echo_cancellation.type"),
         ({"input_audio_transcription": {"model": "whisper-9"}}, "session.input_audio_transcription.model"),
         ({"input_audio_sampling_rate": 11025}, "session.input_audio_sampling_rate"),
+        ({"input_audio_sampling_rate": 48000}, "session.input_audio_sampling_rate"),
     ],
 )
 async def test_documented_enums_are_enforced_with_the_service_error_shape(

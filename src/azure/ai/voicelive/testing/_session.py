@@ -46,6 +46,16 @@ DEFAULT_MODEL = "gpt-realtime"
 DEFAULT_VOICE: dict[str, Any] = {"name": "en-US-AvaNeural", "type": "azure-standard"}
 """The voice of a new session."""
 
+NATIVE_MODEL_VOICE: dict[str, Any] = {"type": "azure-realtime-native", "name": "ava"}
+"""The voice of a new ``azure-realtime`` session (how-to: "If you don't specify a voice, ``ava``
+is used by default")."""
+
+
+def default_voice(model: str | None) -> dict[str, Any]:
+    """The voice a session of ``model`` starts with (and returns to when ``voice`` is set to null)."""
+    return dict(NATIVE_MODEL_VOICE if model == "azure-realtime" else DEFAULT_VOICE)
+
+
 OPENAI_VOICES = frozenset(
     ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
 )
@@ -76,7 +86,14 @@ PERSONAL_VOICE_MODELS = (
 )
 _AZURE_VOICE_NAME = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z]{2,4}){1,2}-[A-Za-z0-9]+(?::[A-Za-z0-9]+)?Neural$")
 INPUT_FORMATS = ("pcm16", "g711_ulaw", "g711_alaw")
-INPUT_RATES = (8000, 16000, 24000, 44100, 48000)
+INPUT_RATES = (8000, 16000, 24000, 44100)
+"""PCM16 input rates: the documented 16000/24000, 8000 of the SDK models, 44100 of the SDK's live
+tests (which run against the service); G.711 input is 8000 Hz only."""
+G711_FORMATS = ("g711_ulaw", "g711_alaw")
+TEMPERATURE_RANGE = (0.6, 1.2)
+"""The documented range of ``temperature`` (reference: "limited to [0.6, 1.2]")."""
+THRESHOLD_RANGE = (0.01, 1.0)
+"""The documented range of a VAD ``threshold``: ``[0.01, 1.0)``."""
 MODALITIES = ("text", "audio", "animation", "avatar")
 TURN_TYPES = (
     "server_vad",
@@ -95,6 +112,7 @@ TRANSCRIPTION_MODELS = (
     "gpt-4o-transcribe",
     "gpt-4o-mini-transcribe",
     "gpt-4o-transcribe-diarize",
+    "mai-transcribe",
     "mai-transcribe-1",
     "azure-speech",
 )
@@ -180,7 +198,7 @@ def default_session(
         "model": session_model,
         "modalities": ["text", "audio"],
         "instructions": "",
-        "voice": dict(DEFAULT_VOICE),
+        "voice": default_voice(session_model),
         "input_audio_format": "pcm16",
         "output_audio_format": "pcm16",
         "input_audio_sampling_rate": 24000,
@@ -220,7 +238,6 @@ def default_session(
 _RESET: dict[str, Any] = {
     "modalities": ["text", "audio"],
     "instructions": "",
-    "voice": DEFAULT_VOICE,
     "input_audio_format": "pcm16",
     "output_audio_format": "pcm16",
     "input_audio_sampling_rate": 24000,
@@ -290,7 +307,11 @@ class SessionConfig:
             check = SESSION_FIELDS.get(key)
             if check is None:
                 raise Reject("unknown_parameter", f"Unknown parameter: '{param}'.", param)
-            if value is None:
+            if value is None and key == "model":
+                continue  # no model named: the session keeps its own
+            if value is None and key == "voice":
+                candidate[key] = default_voice(self.session.get("model"))
+            elif value is None:
                 reset = _RESET.get(key)
                 candidate[key] = copy.deepcopy(reset) if reset is not None else None
             else:
@@ -303,8 +324,23 @@ class SessionConfig:
                         param,
                     )
                 )
+        self._check_rate_for_format(update, candidate)
         self.session = candidate
         return warnings
+
+    def _check_rate_for_format(self, update: Mapping[str, Any], candidate: dict[str, Any]) -> None:
+        """G.711 input is 8000 Hz only; a new format without a rate gets that format's default."""
+        fmt = candidate.get("input_audio_format") or "pcm16"
+        key = "input_audio_sampling_rate"
+        if update.get(key) is None:
+            if key in update or fmt != self.session.get("input_audio_format"):
+                candidate[key] = 8000 if fmt in G711_FORMATS else 24000
+        elif fmt in G711_FORMATS and candidate["input_audio_sampling_rate"] != 8000:
+            invalid(
+                "session.input_audio_sampling_rate",
+                f"Invalid value: {candidate['input_audio_sampling_rate']}. The input sampling rate of "
+                f"{fmt} audio is 8000 Hz.",
+            )
 
     def response_config(self, params: Mapping[str, Any], extra: str | None) -> dict[str, Any]:
         """The effective configuration of one response: the session with ``response.create``'s overrides."""
@@ -484,7 +520,7 @@ def _check_turn_detection(cfg: SessionConfig, value: _Json, param: str) -> dict[
             continue
         sub = f"{param}.{key}"
         if key == "threshold":
-            given = check_number(given, sub, 0.0, 1.0)
+            given = check_number(given, sub, *THRESHOLD_RANGE, high_included=False)
         elif key in ("prefix_padding_ms", "silence_duration_ms", "speech_duration_ms"):
             given = check_ms(given, sub)
         elif key in ("create_response", "interrupt_response", "auto_truncate", "remove_filler_words"):
@@ -564,7 +600,20 @@ def _check_tool_choice(cfg: SessionConfig, value: _Json, param: str) -> Any:
 
 
 def _check_temperature(cfg: SessionConfig, value: Any, param: str) -> float:
-    return check_number(value, param, 0.0, 2.0)
+    return check_number(value, param, *TEMPERATURE_RANGE)
+
+
+def _check_model(cfg: SessionConfig, value: Any, param: str) -> str:
+    model = _check_str(cfg, value, param)
+    current = cfg.session.get("model")
+    if model != current:
+        invalid(
+            param,
+            f"Invalid value: '{model}'. The session's model is "
+            + (f"'{current}'" if current is not None else "set by its agent")
+            + " and cannot be changed; connect a new session to use another model.",
+        )
+    return model
 
 
 def _check_max_tokens(cfg: SessionConfig, value: Any, param: str) -> int | str:
@@ -588,7 +637,7 @@ def _check_bool_field(cfg: SessionConfig, value: Any, param: str) -> bool:
 
 
 SESSION_FIELDS: dict[str, _Check] = {
-    "model": _check_str,
+    "model": _check_model,
     "modalities": _check_modalities,
     "animation": _check_object,
     "voice": _check_voice,
