@@ -18,7 +18,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from azure.ai.voicelive.testing import FakeVoiceLiveServer, Simulator
+from azure.ai.voicelive.audio import pcm16_to_base64, silence_pcm16, sine_pcm16
+from azure.ai.voicelive.testing import FakeVoiceLiveServer, ScriptedResponder, Simulator
 
 KEY = {"api-key": "secret"}
 WAIT = 5.0
@@ -54,6 +55,27 @@ async def connect(
     http: aiohttp.ClientSession, server: FakeVoiceLiveServer, model: str = "gpt-realtime"
 ) -> Any:
     return await http.ws_connect(server.url + query(model), headers=KEY)
+
+
+def say(text: str) -> dict[str, Any]:
+    return {
+        "type": "conversation.item.create",
+        "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]},
+    }
+
+
+def append(pcm: bytes) -> list[dict[str, Any]]:
+    return [
+        {"type": "input_audio_buffer.append", "audio": pcm16_to_base64(pcm[i : i + 4800])}
+        for i in range(0, len(pcm), 4800)
+    ]
+
+
+def types(events: list[dict[str, Any]]) -> list[str]:
+    return [e["type"] for e in events]
+
+
+LONG = "This answer goes on for a good while, so that it takes a few seconds to play back."
 
 
 async def update(ws: Any, session: dict[str, Any], event_id: str = "u1") -> dict[str, Any]:
@@ -222,4 +244,95 @@ async def test_in_range_numbers_are_accepted_up_to_their_bounds(http: aiohttp.Cl
             ] == threshold
         await ws.send_json({"type": "response.create", "response": {"temperature": 2.0}, "event_id": "r1"})
         assert_invalid(await recv(ws), "response.temperature", "r1")
+        await ws.close()
+
+
+# --- responses ----------------------------------------------------------------------------------
+
+
+async def test_max_response_output_tokens_limits_a_response(http: aiohttp.ClientSession) -> None:
+    # reference, response.create: "max_response_output_tokens": 1000 (the SDK 1.3.1 model calls it
+    # max_output_tokens); the response object carries the limit under both names.
+    async with FakeVoiceLiveServer(pacing="instant", responder=ScriptedResponder(LONG, LONG, LONG)) as server:
+        ws = await connect(http, server)
+        await recv(ws)
+        for name in ("max_response_output_tokens", "max_output_tokens"):
+            await ws.send_json({"type": "response.create", "response": {name: 3, "modalities": ["text"]}})
+            events = await recv_until(ws, "response.done")
+            created, done = events[0]["response"], events[-1]["response"]
+            assert created["max_response_output_tokens"] == created["max_output_tokens"] == 3
+            assert done["status"] == "incomplete"
+            assert done["status_details"] == {"type": "incomplete", "reason": "max_output_tokens"}
+            text = next(e for e in events if e["type"] == "response.text.done")["text"]
+            assert LONG.startswith(text) and len(text) <= 12
+        both = {"max_response_output_tokens": 3, "max_output_tokens": 5}
+        await ws.send_json({"type": "response.create", "response": both, "event_id": "r1"})
+        assert_invalid(await recv(ws), "response.max_output_tokens", "r1")
+        await ws.send_json(
+            {"type": "response.create", "response": {"max_response_output_tokens": 0}, "event_id": "r2"}
+        )
+        assert_invalid(await recv(ws), "response.max_response_output_tokens", "r2")
+        await ws.close()
+
+
+async def test_auto_truncate_needs_interrupt_response(http: aiohttp.ClientSession) -> None:
+    # how-to-voice-live-auto-truncation.md, "Dependencies": "interrupt_response must be set to true
+    # (default) ... if the response continues playing after the user speaks, there's nothing to
+    # truncate."
+    async with FakeVoiceLiveServer(realtime=True, responder=ScriptedResponder(LONG)) as server:
+        ws = await connect(http, server)
+        await recv(ws)
+        vad = {"type": "server_vad", "auto_truncate": True, "interrupt_response": False}
+        assert (await update(ws, {"turn_detection": vad}))["session"]["turn_detection"]["auto_truncate"]
+        await ws.send_json(say("Tell me something long"))
+        await ws.send_json({"type": "response.create"})
+        await recv_until(ws, "response.done")
+        for event in append(silence_pcm16(100) + sine_pcm16(600, 300) + silence_pcm16(700)):
+            await ws.send_json(event)
+        after = await recv_until(ws, "response.done")  # the user's turn gets its own response
+        assert "input_audio_buffer.speech_started" in types(after)
+        assert "conversation.item.truncated" not in types(after)
+        await ws.close()
+
+
+# --- shapes ---------------------------------------------------------------------------------------
+
+
+async def test_a_user_audio_part_carries_audio_null(http: aiohttp.ClientSession) -> None:
+    # reference, conversation.item.created "Example with Audio Item": "audio": null
+    async with FakeVoiceLiveServer(pacing="instant") as server:
+        ws = await connect(http, server)
+        await recv(ws)
+        await update(ws, {"turn_detection": None})
+        for event in append(sine_pcm16(300, 300)):
+            await ws.send_json(event)
+        await ws.send_json({"type": "input_audio_buffer.commit"})
+        created = (await recv_until(ws, "conversation.item.created"))[-1]
+        assert created["item"]["content"] == [{"type": "input_audio", "audio": None, "transcript": None}]
+        audio = pcm16_to_base64(sine_pcm16(300, 200))
+        item = {"type": "message", "role": "user", "content": [{"type": "input_audio", "audio": audio}]}
+        await ws.send_json({"type": "conversation.item.create", "item": item})
+        echoed = (await recv_until(ws, "conversation.item.created"))[-1]
+        assert echoed["item"]["content"][0]["audio"] is None
+        await ws.send_json({"type": "conversation.item.retrieve", "item_id": echoed["item"]["id"]})
+        retrieved = (await recv_until(ws, "conversation.item.retrieved"))[-1]
+        assert retrieved["item"]["content"][0]["audio"] == audio  # retrieval returns the audio
+        await ws.close()
+
+
+async def test_output_audio_buffer_clear_is_for_avatar_mode(http: aiohttp.ClientSession) -> None:
+    # reference, output_audio_buffer.clear: "only supported in avatar mode". The docs name no error
+    # code: the fake answers avatar_not_configured (the service's state-error style).
+    async with FakeVoiceLiveServer(pacing="instant") as server:
+        ws = await connect(http, server)
+        await recv(ws)
+        await ws.send_json({"type": "output_audio_buffer.clear", "event_id": "c1"})
+        error = await recv(ws)
+        assert error["type"] == "error"
+        assert error["error"]["code"] == "avatar_not_configured" and error["error"]["event_id"] == "c1"
+        assert error["error"]["type"] == "invalid_request_error"
+        assert "avatar mode" in error["error"]["message"]
+        await update(ws, {"avatar": {"character": "lisa", "customized": False}})
+        await ws.send_json({"type": "output_audio_buffer.clear"})
+        assert (await recv(ws))["type"] == "output_audio_buffer.cleared"
         await ws.close()

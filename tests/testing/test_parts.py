@@ -324,7 +324,7 @@ def test_conversation_store_alone_hides_user_audio_in_public_views() -> None:
     store = Conversation(Ids(1))
     item, previous = store.add_user_audio("item_a", b"\x00\x01" * 480, 20.0)
     assert previous is None and store.meta["item_a"].audio_ms == 20.0
-    assert "audio" in item["content"][0] and "audio" not in store.public(item)["content"][0]
+    assert item["content"][0]["audio"] and store.public(item)["content"][0]["audio"] is None
     text, previous = store.create(
         {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}, "root", 48.0
     )

@@ -294,14 +294,14 @@ def test_manual_commit_creates_the_user_audio_item(make_harness: Any) -> None:
         "item_id": item_id,
     }
     assert created["previous_item_id"] is None
-    # The user's audio is not echoed back (as on the service): the part has no "audio".
+    # The user's audio is not echoed back (as on the service): the part has "audio": null.
     assert created["item"] == {
         "id": item_id,
         "object": "realtime.item",
         "type": "message",
         "status": "completed",
         "role": "user",
-        "content": [{"type": "input_audio", "transcript": None}],
+        "content": [{"type": "input_audio", "audio": None, "transcript": None}],
     }
     assert h.sim.input_buffer_ms == 0
     (retrieved,) = h.send({"type": "conversation.item.retrieve", "item_id": item_id})
@@ -927,7 +927,11 @@ def test_cancel_with_nothing_active_is_an_error(harness: Any) -> None:
     assert harness.sim.response_active
 
 
-def test_output_audio_buffer_clear(harness: Any) -> None:
+def test_output_audio_buffer_clear_is_for_avatar_mode(harness: Any) -> None:
+    (error,) = harness.send({"type": "output_audio_buffer.clear", "event_id": "o1"})
+    assert error["error"]["code"] == "avatar_not_configured" and error["error"]["event_id"] == "o1"
+    avatar = {"character": "lisa", "customized": False}
+    harness.send({"type": "session.update", "session": {"avatar": avatar}})
     assert types(harness.send({"type": "output_audio_buffer.clear"})) == ["output_audio_buffer.cleared"]
 
 

@@ -186,6 +186,7 @@ class Responses:
             "output_audio_format": config["output_audio_format"],
             "temperature": config["temperature"],
             "max_output_tokens": config["max_output_tokens"],
+            "max_response_output_tokens": config["max_output_tokens"],  # the documented name
             "metadata": config.get("metadata"),
         }
         r = Response(response_id, payload, config, context, in_conversation)

@@ -349,10 +349,20 @@ class SessionConfig:
         for key in ("modalities", "voice", "output_audio_format", "tools", "tool_choice", "temperature"):
             if params.get(key) is not None:
                 config[key] = SESSION_FIELDS[key](self, params[key], f"response.{key}")
-        if params.get("max_output_tokens") is not None:
-            config["max_output_tokens"] = _check_max_tokens(
-                self, params["max_output_tokens"], "response.max_output_tokens"
+        # The docs name it max_response_output_tokens, the SDK 1.3.1 model max_output_tokens.
+        limits = {
+            name: _check_max_tokens(self, params[name], f"response.{name}")
+            for name in ("max_response_output_tokens", "max_output_tokens")
+            if params.get(name) is not None
+        }
+        if len(set(limits.values())) > 1:
+            invalid(
+                "response.max_output_tokens",
+                "Invalid value: max_output_tokens and max_response_output_tokens differ; they name the "
+                "same limit, send one of them.",
             )
+        if limits:
+            config["max_output_tokens"] = next(iter(limits.values()))
         instructions = params.get("instructions")
         if instructions is not None:
             if not isinstance(instructions, str):

@@ -422,7 +422,8 @@ class Simulator:
         td = self.config.turn_detection or {}
         if self.responses.active is not None and td.get("interrupt_response", True) is not False:
             out += self.responses.cancel("turn_detected")
-        if td.get("auto_truncate") is True:
+        # auto_truncate depends on interrupt_response: a reply that plays on is not cut.
+        if td.get("auto_truncate") is True and td.get("interrupt_response", True) is not False:
             out += self._auto_truncate()
         return out
 
@@ -621,7 +622,15 @@ class Simulator:
         return self.responses.cancel("client_cancelled")
 
     def _on_output_clear(self, event: dict[str, Any]) -> list[Event]:
-        self.responses.playback = None  # the client dropped what it had not played
+        # The service supports this event in avatar mode only (it clears the avatar's queued audio).
+        if self.session.get("avatar") is None:
+            raise Reject(
+                "avatar_not_configured",
+                "output_audio_buffer.clear is only supported in avatar mode: configure session.avatar "
+                "first. Without an avatar the client plays the audio, so it clears its own playback "
+                "buffer (and may send conversation.item.truncate).",
+            )
+        self.responses.playback = None  # the avatar dropped what it had not played
         return [self._emit.event("output_audio_buffer.cleared")]
 
     def _unsupported(self, event: dict[str, Any]) -> list[Event]:
