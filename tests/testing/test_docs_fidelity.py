@@ -336,3 +336,30 @@ async def test_output_audio_buffer_clear_is_for_avatar_mode(http: aiohttp.Client
         await ws.send_json({"type": "output_audio_buffer.clear"})
         assert (await recv(ws))["type"] == "output_audio_buffer.cleared"
         await ws.close()
+
+
+# --- credentials in the query (reference, "Authentication": for browsers) ------------------------
+
+
+async def test_credentials_in_the_query_are_accepted_and_redacted(http: aiohttp.ClientSession) -> None:
+    async with FakeVoiceLiveServer(pacing="instant", api_key="k-123", bearer_token="t-456") as server:
+        ws = await http.ws_connect(server.url + query() + "&api-key=k-123")
+        assert (await recv(ws))["type"] == "session.created"
+        await ws.close()
+        ws = await http.ws_connect(server.url + query() + "&Authorization=Bearer%20t-456")
+        assert (await recv(ws))["type"] == "session.created"
+        await ws.close()
+        for wrong in ("&api-key=nope", "&Authorization=Bearer%20nope", "&Authorization=t-456", ""):
+            with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+                await http.ws_connect(server.url + query() + wrong)
+            assert info.value.status == 401, wrong
+        assert [r["status"] for r in server.requests] == [101, 101, 401, 401, 401, 401]
+        for request in server.requests:
+            for name, value in request["query"].items():
+                if name.lower() in ("api-key", "authorization"):
+                    assert value == "***"
+        assert "k-123" not in repr(server.requests) and "t-456" not in repr(server.requests)
+    async with FakeVoiceLiveServer(pacing="instant") as open_server:  # no credential configured
+        ws = await http.ws_connect(open_server.url + query() + "&api-key=anything")
+        assert (await recv(ws))["type"] == "session.created"
+        await ws.close()
