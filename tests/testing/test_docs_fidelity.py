@@ -19,7 +19,14 @@ import aiohttp
 import pytest
 
 from azure.ai.voicelive.audio import pcm16_to_base64, silence_pcm16, sine_pcm16
-from azure.ai.voicelive.testing import FakeVoiceLiveServer, ScriptedResponder, Simulator
+from azure.ai.voicelive.testing import (
+    DefaultResponder,
+    FakeVoiceLiveServer,
+    McpCallReply,
+    ScriptedResponder,
+    Simulator,
+    TextReply,
+)
 
 KEY = {"api-key": "secret"}
 WAIT = 5.0
@@ -362,4 +369,121 @@ async def test_credentials_in_the_query_are_accepted_and_redacted(http: aiohttp.
     async with FakeVoiceLiveServer(pacing="instant") as open_server:  # no credential configured
         ws = await http.ws_connect(open_server.url + query() + "&api-key=anything")
         assert (await recv(ws))["type"] == "session.created"
+        await ws.close()
+
+
+# --- MCP (reference: MCPTool, mcp_* events; MCP how-to and its includes; the official samples) ----
+
+MCP = {"type": "mcp", "server_label": "docs", "server_url": "https://mcp.example/docs"}
+
+
+async def mcp_session(http: aiohttp.ClientSession, server: FakeVoiceLiveServer, tool: dict[str, Any]) -> Any:
+    ws = await connect(http, server)
+    await recv(ws)
+    await ws.send_json({"type": "session.update", "session": {"tools": [tool], "modalities": ["text"]}})
+    await recv_until(ws, "conversation.item.created")  # the mcp_list_tools item
+    return ws
+
+
+async def test_an_mcp_call_ends_the_response_and_runs_after_it(http: aiohttp.ClientSession) -> None:
+    # The service runs the call after response.done; the client sends response.create to hear the
+    # result (the official samples do so on response.mcp_call.completed).
+    responder = DefaultResponder(mcp_results={"search": '{"answer":"42"}'})
+    async with FakeVoiceLiveServer(pacing="instant", responder=responder) as server:
+        ws = await mcp_session(http, server, {**MCP, "require_approval": "never"})
+        await ws.send_json(say("search the docs for the answer"))
+        await ws.send_json({"type": "response.create"})
+        events = await recv_until(ws, "response.done")
+        assert [i["type"] for i in events[-1]["response"]["output"]] == ["mcp_call"]
+        created = next(
+            e for e in events if e["type"] == "conversation.item.created" and e["item"]["type"] == "mcp_call"
+        )
+        assert created["item"]["arguments"] == ""  # then the arguments stream
+        args = [e for e in events if e["type"].startswith("response.mcp_call_arguments.")]
+        assert args[-1]["type"] == "response.mcp_call_arguments.done"
+        assert "".join(e["delta"] for e in args[:-1]) == args[-1]["arguments"]
+        assert json.loads(args[-1]["arguments"]) == {"query": "search the docs for the answer"}
+        ran = await recv_until(ws, "response.output_item.done")
+        assert types(ran) == [
+            "response.mcp_call.in_progress",
+            "response.mcp_call.completed",
+            "response.output_item.done",
+        ]
+        assert ran[-1]["response_id"] == events[-1]["response"]["id"]
+        assert (
+            ran[-1]["item"]["output"] == '{"answer":"42"}' and ran[-1]["item"]["approval_request_id"] is None
+        )
+        await ws.send_json({"type": "response.create"})
+        answer = await recv_until(ws, "response.done")
+        assert next(e for e in answer if e["type"] == "response.text.done")["text"] == "The result is: 42."
+        await ws.close()
+
+
+async def test_an_mcp_tool_runs_only_once_approved(http: aiohttp.ClientSession) -> None:
+    ran: list[dict[str, Any]] = []
+
+    def search(arguments: dict[str, Any]) -> str:
+        ran.append(arguments)
+        return "found it"
+
+    responder = DefaultResponder(mcp_results={"search": search})
+    async with FakeVoiceLiveServer(pacing="instant", responder=responder) as server:
+        ws = await mcp_session(http, server, MCP)  # require_approval defaults to "always"
+        for decision in (False, True):
+            await ws.send_json(say("search for pricing"))
+            await ws.send_json({"type": "response.create"})
+            request = (await recv_until(ws, "response.done"))[-1]["response"]["output"][1]
+            assert ran == []  # asked, not run
+            answer = {
+                "type": "mcp_approval_response",
+                "approval_request_id": request["id"],
+                "approve": decision,
+            }
+            await ws.send_json({"type": "conversation.item.create", "item": answer})
+            await recv_until(ws, "conversation.item.created")
+            if decision:
+                await recv_until(ws, "response.output_item.done")
+        assert ran == [{"query": "search for pricing"}]
+        # A request is answered once.
+        answer = {"type": "mcp_approval_response", "approval_request_id": request["id"], "approve": True}
+        await ws.send_json({"type": "conversation.item.create", "item": answer, "event_id": "again"})
+        assert_invalid(await recv(ws), "item.approval_request_id", "again")
+        await ws.send_json({"type": "response.create"})
+        text = next(e for e in await recv_until(ws, "response.done") if e["type"] == "response.text.done")
+        assert text["text"] == "The result is: found it."
+        await ws.close()
+
+
+@pytest.mark.parametrize(
+    ("rule", "asked"),
+    [
+        ("never", False),
+        ("always", True),
+        ({"never": ["search"]}, False),
+        ({"always": ["search"]}, True),
+        ({"never": ["other"], "always": ["another"]}, True),  # not listed: "always" (MCP how-to)
+    ],
+)
+async def test_mcp_approval_rules(http: aiohttp.ClientSession, rule: Any, asked: bool) -> None:
+    async with FakeVoiceLiveServer(pacing="instant") as server:
+        ws = await mcp_session(http, server, {**MCP, "require_approval": rule})
+        await ws.send_json(say("search for pricing"))
+        await ws.send_json({"type": "response.create"})
+        output = (await recv_until(ws, "response.done"))[-1]["response"]["output"]
+        assert [i["type"] for i in output] == ["mcp_call"] + (["mcp_approval_request"] if asked else [])
+        await ws.close()
+
+
+async def test_a_reply_after_an_mcp_call_fails_the_response(http: aiohttp.ClientSession) -> None:
+    responder = ScriptedResponder(
+        [McpCallReply("docs", "search", {"query": "x"}, output="ok"), TextReply("Done.")]
+    )
+    async with FakeVoiceLiveServer(pacing="instant", responder=responder) as server:
+        ws = await mcp_session(http, server, {**MCP, "require_approval": "never"})
+        await ws.send_json({"type": "response.create"})
+        done = (await recv_until(ws, "response.done"))[-1]["response"]
+        assert done["status"] == "failed"
+        assert "McpCallReply must come last" in done["status_details"]["error"]["message"]
+        assert [type(e) for e in server.errors] == [TypeError]
+        server.errors.clear()
         await ws.close()

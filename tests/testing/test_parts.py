@@ -338,7 +338,11 @@ def test_mcp_approval_rules() -> None:
     assert not mcp_approval_needed({"require_approval": "never"}, "x")
     assert not mcp_approval_needed({"require_approval": {"never": ["x"]}}, "x")
     assert mcp_approval_needed({"require_approval": {"never": {"tool_names": ["y"]}}}, "x")
-    assert not mcp_approval_needed({"require_approval": {"always": ["y"]}}, "x")
+    # a tool in neither list needs approval (the MCP how-to: "Tools not listed in either key
+    # default to 'always'")
+    assert mcp_approval_needed({"require_approval": {"always": ["y"]}}, "x")
+    assert mcp_approval_needed({"require_approval": {"never": ["y"], "always": ["z"]}}, "x")
+    assert not mcp_approval_needed({"require_approval": {"never": ["x"], "always": ["z"]}}, "x")
 
 
 def test_input_audio_alone_finds_speech_and_refuses_short_commits() -> None:

@@ -23,7 +23,7 @@ from ._conversation import Conversation, ItemMeta, item_text, snapshot
 from ._responder import FunctionCallReply, McpCallReply, TextReply, normalize_replies
 from ._voice import bytes_per_ms, sample_width, split_words, synthesize
 
-__all__ = ["INSTANT", "Pacing", "PendingReply", "Playback", "Response", "Responses", "tokens"]
+__all__ = ["INSTANT", "McpRun", "Pacing", "PendingReply", "Playback", "Response", "Responses", "tokens"]
 
 _CHUNK_MS = 100
 _AUDIO_MS_PER_TOKEN = 100
@@ -79,6 +79,18 @@ class Pacing:
 INSTANT = Pacing.instant()
 
 
+def _check_mcp_last(replies: list[TextReply | FunctionCallReply | McpCallReply]) -> None:
+    """A response ends with its MCP calls: the service runs them after ``response.done`` and the
+    client asks for a new response to hear the result (raises ``TypeError`` otherwise)."""
+    for i, reply in enumerate(replies):
+        if isinstance(reply, McpCallReply) and not all(isinstance(r, McpCallReply) for r in replies[i:]):
+            raise TypeError(
+                "an McpCallReply must come last in a response: the service runs the MCP call after "
+                "response.done and the client sends response.create to hear its result (answer it in "
+                f"the next response instead), got {replies!r}"
+            )
+
+
 def tokens(text: str) -> int:
     """A rough token count (4 characters a token)."""
     return (len(text) + 3) // 4
@@ -104,6 +116,17 @@ class _OpenItem:
 
 
 @dataclass(eq=False)
+class McpRun:
+    """An MCP call the service runs once its response has ended (and, if needed, once approved)."""
+
+    item: dict[str, Any]
+    """The ``mcp_call`` item (the conversation's own dict: running it fills ``output``/``error``)."""
+    reply: McpCallReply
+    response_id: str
+    output_index: int
+
+
+@dataclass(eq=False)
 class Response:
     """One response in progress."""
 
@@ -121,7 +144,8 @@ class Response:
     pending_taken: bool = False
     open: _OpenItem | None = None
     incomplete: bool = False
-    stop: bool = False
+    mcp_runs: list[McpRun] = field(default_factory=list[McpRun])
+    """MCP calls to run after ``response.done`` (those that need no approval)."""
 
 
 @dataclass
@@ -164,7 +188,10 @@ class Responses:
         """The response in progress, from ``response.created`` until its ``response.done`` is sent."""
         self.playback: Playback | None = None
         """The playback clock of the newest assistant audio (``None`` before any)."""
-        self.mcp_requires_approval: Callable[[str, str], bool] = lambda label, name: True
+        self.ended: Response | None = None
+        """The response whose ``response.done`` :meth:`pop` just returned (the caller clears it)."""
+        self.awaiting_approval: dict[str, McpRun] = {}
+        """MCP calls waiting for the client's ``mcp_approval_response``, by approval request id."""
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -204,6 +231,7 @@ class Responses:
             return
         try:
             replies = normalize_replies(result)
+            _check_mcp_last(replies)
         except TypeError as exc:
             self.begin_failure(r, exc)
             return
@@ -256,6 +284,7 @@ class Responses:
         r.next = next(r.gen, None)
         if r.next is None and self.active is r:
             self.active = None
+            self.ended = r
         return event
 
     def _played(self, event: Event) -> None:
@@ -339,8 +368,6 @@ class Responses:
             else:
                 yield from self._message_steps(r, index, reply.text)
             index = len(r.items)
-            if r.stop:
-                break
         if r.incomplete:
             r.payload["status"] = "incomplete"
             r.payload["status_details"] = {"type": "incomplete", "reason": "max_output_tokens"}

@@ -27,9 +27,9 @@ from ._common import Emitter, Event, Ids, Reject, get_str, invalid, missing, rej
 from ._conversation import Conversation, snapshot
 from ._input import InputAudio, SpeechChange
 from ._responder import DefaultResponder, Responder, Transcriber, default_transcriber
-from ._responses import Pacing, PendingReply, Responses
+from ._responses import McpRun, Pacing, PendingReply, Responses
 from ._session import DEFAULT_MODEL, DEFAULT_VOICE, OPENAI_VOICES, SessionConfig, default_session
-from ._tools import McpLister, list_mcp_tools
+from ._tools import McpLister, McpRunner, list_mcp_tools, mcp_run_steps
 from ._voice import split_words
 
 if TYPE_CHECKING:
@@ -330,7 +330,12 @@ class Simulator:
             )
             return self._emit.error(reject, None)
         if source is self.responses:
-            return self.responses.pop()
+            event = self.responses.pop()
+            ended, self.responses.ended = self.responses.ended, None
+            if ended is not None:
+                for run in ended.mcp_runs:  # the service runs the model's MCP calls now
+                    self._run_mcp(run)
+            return event
         stream = cast("_Stream", source)
         assert stream.next is not None
         event = self._emit.stamp(stream.next[1])
@@ -566,14 +571,39 @@ class Simulator:
         ]
 
     def _on_item_create(self, event: dict[str, Any]) -> list[Event]:
-        if event.get("item") is None:
+        raw: _Json = event.get("item")
+        if raw is None:
             missing("item")
-        return self._create_item(event["item"], event.get("previous_item_id"))
+        if isinstance(raw, dict) and raw.get("type") == "mcp_approval_response":
+            return self._answer_mcp_approval(raw, event.get("previous_item_id"), "item")
+        return self._create_item(raw, event.get("previous_item_id"))
 
     def _on_mcp_approval(self, event: dict[str, Any]) -> list[Event]:
         """The ``mcp_approval_response`` client event: the same as creating that item."""
         item = {k: v for k, v in event.items() if k not in ("event_id",)}
-        return self._create_item(item, None)
+        return self._answer_mcp_approval(item, None, None)
+
+    def _answer_mcp_approval(
+        self, raw: dict[str, Any], previous_item_id: object, param: str | None
+    ) -> list[Event]:
+        """Store the client's decision; an approval runs the waiting call at once (no
+        ``response.create`` needed), a refusal drops it."""
+        request_id = raw.get("approval_request_id")
+        run = self.responses.awaiting_approval.get(request_id) if isinstance(request_id, str) else None
+        if isinstance(request_id, str) and run is None and request_id in self.store:
+            name = f"{param}.approval_request_id" if param else "approval_request_id"
+            invalid(name, f"Invalid value: '{request_id}'. This approval request was already answered.")
+        out = self._create_item(raw, previous_item_id)
+        if run is not None and isinstance(request_id, str):
+            del self.responses.awaiting_approval[request_id]
+            if raw.get("approve") is True:
+                run.item["approval_request_id"] = request_id
+                self._run_mcp(run)
+        return out
+
+    def _run_mcp(self, run: McpRun) -> None:
+        runner = cast("McpRunner | None", getattr(self._responder, "run_mcp_tool", None))
+        self._schedule(mcp_run_steps(self._emit, run, runner, self.pacing.interval, self.errors))
 
     def _on_item_retrieve(self, event: dict[str, Any]) -> list[Event]:
         # Retrieval is how a client inspects what the service heard: the user's audio is included.
