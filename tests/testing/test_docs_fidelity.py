@@ -23,6 +23,7 @@ from azure.ai.voicelive.testing import (
     DefaultResponder,
     FakeVoiceLiveServer,
     McpCallReply,
+    Pacing,
     ScriptedResponder,
     Simulator,
     TextReply,
@@ -487,3 +488,80 @@ async def test_a_reply_after_an_mcp_call_fails_the_response(http: aiohttp.Client
         assert [type(e) for e in server.errors] == [TypeError]
         server.errors.clear()
         await ws.close()
+
+
+# --- gaps filled: a pre-generated assistant message; the transcription's place --------------------
+
+
+async def test_a_pre_generated_assistant_message_is_spoken_without_the_model(
+    http: aiohttp.ClientSession,
+) -> None:
+    # reference, response.create "Example with pre-generated assistant message": the service speaks
+    # the text (one text part) and adds the message to the conversation.
+    responder = ScriptedResponder("The model would have said this.")
+    async with FakeVoiceLiveServer(pacing="instant", responder=responder) as server:
+        ws = await connect(http, server)
+        await recv(ws)
+        message = {
+            "type": "message",
+            "role": "assistant",
+            "content": [{"type": "text", "text": "repeat what I say"}],
+        }
+        await ws.send_json(
+            {"type": "response.create", "response": {"pre_generated_assistant_message": message}}
+        )
+        events = await recv_until(ws, "response.done")
+        done = next(e for e in events if e["type"] == "response.audio_transcript.done")
+        assert done["transcript"] == "repeat what I say"
+        assert any(e["type"] == "response.audio.delta" for e in events)
+        item_id = events[-1]["response"]["output"][0]["id"]
+        await ws.send_json({"type": "conversation.item.retrieve", "item_id": item_id})
+        retrieved = (await recv_until(ws, "conversation.item.retrieved"))[-1]["item"]
+        assert (
+            retrieved["role"] == "assistant" and retrieved["content"][0]["transcript"] == "repeat what I say"
+        )
+        assert responder.calls == []  # no model inference
+        two = {**message, "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}
+        await ws.send_json(
+            {
+                "type": "response.create",
+                "response": {"pre_generated_assistant_message": two},
+                "event_id": "p1",
+            }
+        )
+        assert_invalid(await recv(ws), "response.pre_generated_assistant_message.content", "p1")
+        user = {**message, "role": "user"}
+        await ws.send_json(
+            {
+                "type": "response.create",
+                "response": {"pre_generated_assistant_message": user},
+                "event_id": "p2",
+            }
+        )
+        assert_invalid(await recv(ws), "response.pre_generated_assistant_message.role", "p2")
+        await ws.close()
+
+
+@pytest.mark.parametrize("first", [True, False])
+async def test_the_transcription_can_come_before_or_after_the_response(
+    http: aiohttp.ClientSession, first: bool
+) -> None:
+    # reference, conversation.item.input_audio_transcription.completed: "this event can come
+    # before or after the response events".
+    pacing = Pacing(transcription_first=first)
+    async with FakeVoiceLiveServer(pacing=pacing, transcriber=lambda pcm, rate: "hello there") as server:
+        ws = await connect(http, server)
+        await recv(ws)
+        await update(ws, {"input_audio_transcription": {"model": "whisper-1"}})
+        for event in append(silence_pcm16(200) + sine_pcm16(800, 300) + silence_pcm16(700)):
+            await ws.send_json(event)
+        events = await recv_until(ws, "response.done")
+        if "conversation.item.input_audio_transcription.completed" not in types(events):
+            events += await recv_until(ws, "conversation.item.input_audio_transcription.completed")
+        kinds = types(events)
+        completed = kinds.index("conversation.item.input_audio_transcription.completed")
+        assert (completed < kinds.index("response.created")) is first
+        assert events[completed]["transcript"] == "hello there"
+        await ws.close()
+    with pytest.raises(ValueError, match="transcription_first"):
+        Pacing(transcription_first="yes")  # type: ignore[arg-type]

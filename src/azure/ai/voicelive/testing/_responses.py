@@ -41,6 +41,9 @@ class Pacing:
       plays (each 100 ms ``response.audio.delta`` takes ``0.1 / generation_speed`` s).
     * ``transcription_delay``: from the commit of user audio to its transcription events (they
       may arrive after ``response.created``, as on the service).
+    * ``transcription_first``: send the transcription events at once, right after the user's
+      ``conversation.item.created`` and before the turn's ``response.created`` (the service may
+      send them on either side: test both orders).
 
     The default is a fast model: a text reply takes about 30 ms. :meth:`instant` makes every
     delay zero (events are due as soon as they exist). Negative values raise ``ValueError``.
@@ -50,12 +53,15 @@ class Pacing:
     interval: float = 0.001
     generation_speed: float = 4.0
     transcription_delay: float = 0.01
+    transcription_first: bool = False
 
     def __post_init__(self) -> None:
         for name in ("latency", "interval", "transcription_delay"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ValueError(f"Pacing.{name} must be a number of seconds >= 0, got {value!r}")
+        if not isinstance(self.transcription_first, bool):
+            raise ValueError(f"Pacing.transcription_first must be a bool, got {self.transcription_first!r}")
         if not self.generation_speed > 0:
             raise ValueError(f"Pacing.generation_speed must be > 0, got {self.generation_speed!r}")
 

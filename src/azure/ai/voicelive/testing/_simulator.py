@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 from ._common import Emitter, Event, Ids, Reject, get_str, invalid, missing, reject_type
 from ._conversation import Conversation, snapshot
 from ._input import InputAudio, SpeechChange
-from ._responder import DefaultResponder, Responder, Transcriber, default_transcriber
+from ._responder import DefaultResponder, Responder, TextReply, Transcriber, default_transcriber
 from ._responses import McpRun, Pacing, PendingReply, Responses
 from ._session import DEFAULT_MODEL, DEFAULT_VOICE, OPENAI_VOICES, SessionConfig, default_session
 from ._tools import McpLister, McpRunner, list_mcp_tools, mcp_run_steps
@@ -482,11 +482,12 @@ class Simulator:
             ),
         ]
         if self.session.get("input_audio_transcription"):
-            self._transcribe(item_id, item["content"][0], audio)
+            out += self._transcribe(item_id, item["content"][0], audio)
         return out
 
-    def _transcribe(self, item_id: str, part: dict[str, Any], audio: bytes) -> None:
-        """Transcribe now (the model hears it at once), send the events after the transcription delay."""
+    def _transcribe(self, item_id: str, part: dict[str, Any], audio: bytes) -> list[Event]:
+        """Transcribe now (the model hears it at once), send the events after the transcription
+        delay; with ``Pacing.transcription_first`` return them to send at once (before a response)."""
         delay = self.pacing.transcription_delay
         interval = self.pacing.interval
         ids = {"item_id": item_id, "content_index": 0}
@@ -503,8 +504,7 @@ class Simulator:
             failed = self._emit.later(
                 "conversation.item.input_audio_transcription.failed", **ids, error=error
             )
-            self._schedule(iter([(delay, failed)]))
-            return
+            return self._send_transcription(iter([(delay, failed)]))
         part["transcript"] = transcript
 
         def steps() -> Iterator[tuple[float, Event]]:
@@ -524,7 +524,13 @@ class Simulator:
                 ),
             )
 
-        self._schedule(steps())
+        return self._send_transcription(steps())
+
+    def _send_transcription(self, steps: Iterator[tuple[float, Event]]) -> list[Event]:
+        if self.pacing.transcription_first:
+            return [self._emit.stamp(event) for _, event in steps]
+        self._schedule(steps)
+        return []
 
     def _on_turn_start(self, event: dict[str, Any]) -> list[Event]:
         self.input.turn_start(get_str(event, "turn_id"))
@@ -699,8 +705,13 @@ class Simulator:
                 self.store.normalize(raw, f"response.append_input_items[{i}]")
                 for i, raw in enumerate(appended)
             ]
+        pregenerated: _Json = params.get("pre_generated_assistant_message")
+        spoken = None if pregenerated is None else _pregenerated_text(pregenerated)
         r = self.responses.create(config, context, in_conversation)
         out = [self.responses.created_event(r)]
+        if spoken is not None:  # no model inference: the service speaks the given text
+            self.responses.begin(r, TextReply(spoken))
+            return out
         try:
             result = self._responder(list(context), config)
         except Exception as exc:
@@ -708,3 +719,35 @@ class Simulator:
             return out
         self.responses.begin(r, result)
         return out
+
+
+def _pregenerated_text(raw: _Json) -> str:
+    """The text of ``response.pre_generated_assistant_message``: an assistant message with one
+    ``text`` content part (reference, ``RealtimeResponseOptions``)."""
+    param = "response.pre_generated_assistant_message"
+    if not isinstance(raw, dict):
+        reject_type(param, "an object", raw)
+    if raw.get("type", "message") != "message":
+        invalid(
+            f"{param}.type", f"Invalid value: '{raw.get('type')}'. The message must have the type 'message'."
+        )
+    if raw.get("role") != "assistant":
+        invalid(
+            f"{param}.role",
+            f"Invalid value: {raw.get('role')!r}. The message must have the role 'assistant'.",
+        )
+    content: _Json = raw.get("content")
+    if content is None:
+        missing(f"{param}.content")
+    if not isinstance(content, list):
+        reject_type(f"{param}.content", "an array", content)
+    if len(content) != 1:
+        invalid(
+            f"{param}.content",
+            f"Invalid value: the message must have one text content part, got {len(content)}.",
+        )
+    part: _Json = content[0]
+    if not isinstance(part, dict) or part.get("type") != "text":
+        invalid(f"{param}.content[0].type", "Invalid value: the content part must have the type 'text'.")
+    text: str = get_str(part, "text", f"{param}.content[0].text")
+    return text
