@@ -99,7 +99,8 @@ async def test_response_create_before_response_done_is_refused_under_model_time(
     http: aiohttp.ClientSession,
 ) -> None:
     # The docs' old mistake: answer the call on function_call_arguments.done, before response.done.
-    async with FakeVoiceLiveServer() as server:
+    # A model that takes 50 ms between events leaves the window open even on a loaded machine.
+    async with FakeVoiceLiveServer(pacing=Pacing(interval=0.05)) as server:
         ws = await connect(http, server)
         await recv(ws)
         await ws.send_json({"type": "session.update", "session": {"tools": [WEATHER_TOOL]}})
@@ -331,7 +332,7 @@ async def test_the_user_audio_item_does_not_echo_audio(http: aiohttp.ClientSessi
             await ws.send_json(event)
         await ws.send_json({"type": "input_audio_buffer.commit"})
         created = (await recv_until(ws, "conversation.item.created"))[-1]
-        assert created["item"]["content"] == [{"type": "input_audio", "transcript": None}]
+        assert created["item"]["content"] == [{"type": "input_audio", "audio": None, "transcript": None}]
         await ws.close()
 
 
@@ -372,8 +373,7 @@ async def test_memory_responder_counts_turns_including_created_items(http: aioht
     "update",
     [
         {"turn_detection": {"type": "semantic_vad", "eagerness": "high"}},
-        {"input_audio_sampling_rate": 44100},
-        {"input_audio_sampling_rate": 48000},
+        {"input_audio_sampling_rate": 44100},  # the SDK's live tests use it against the service
         {"output_audio_format": "pcm16_48000hz"},
         {"voice": {"type": "azure-realtime-native", "name": "ava"}},
         {"voice": "cedar"},
@@ -381,6 +381,7 @@ async def test_memory_responder_counts_turns_including_created_items(http: aioht
         {"input_audio_noise_reduction": {"type": "azure_deep_noise_suppression"}},
         {"input_audio_echo_cancellation": {"type": "server_echo_cancellation"}},
         {"input_audio_transcription": {"model": "mai-transcribe-1"}},
+        {"input_audio_transcription": {"model": "mai-transcribe"}},
     ],
 )
 async def test_values_the_service_accepts(http: aiohttp.ClientSession, update: dict[str, Any]) -> None:
@@ -402,6 +403,7 @@ async def test_values_the_service_accepts(http: aiohttp.ClientSession, update: d
         ({"input_audio_echo_cancellation": {"type": "x"}}, "session.input_audio_echo_cancellation.type"),
         ({"input_audio_transcription": {"model": "whisper-9"}}, "session.input_audio_transcription.model"),
         ({"input_audio_sampling_rate": 11025}, "session.input_audio_sampling_rate"),
+        ({"input_audio_sampling_rate": 48000}, "session.input_audio_sampling_rate"),
     ],
 )
 async def test_documented_enums_are_enforced_with_the_service_error_shape(
@@ -464,9 +466,20 @@ async def test_mcp_lists_tools_and_runs_an_approved_call(http: aiohttp.ClientSes
         await ws.send_json(say("search the docs for Voice Live"))
         await ws.send_json({"type": "response.create"})
         first = await recv_until(ws, "response.done")
-        request = first[-1]["response"]["output"][0]
+        # The arguments stream on the mcp_call item; the approval request follows them.
+        kinds = types(first)
+        assert kinds.index("response.mcp_call_arguments.done") < len(kinds) - 4
+        assert kinds[-4:] == [
+            "response.output_item.added",
+            "conversation.item.created",
+            "response.output_item.done",
+            "response.done",
+        ]
+        call, request = first[-1]["response"]["output"]
+        assert call["type"] == "mcp_call" and call["output"] is None
         assert request["type"] == "mcp_approval_request" and request["name"] == "search"
         assert json.loads(request["arguments"]) == {"query": "search the docs for Voice Live"}
+        assert "response.mcp_call.in_progress" not in kinds  # nothing runs before the approval
 
         await ws.send_json(
             {
@@ -478,20 +491,23 @@ async def test_mcp_lists_tools_and_runs_an_approved_call(http: aiohttp.ClientSes
                 },
             }
         )
-        await ws.send_json({"type": "response.create"})
-        second = await recv_until(ws, "response.done")
-        kinds = types(second)
-        for kind in (
-            "response.mcp_call_arguments.delta",
-            "response.mcp_call_arguments.done",
+        # No response.create: the service runs the approved call on its own.
+        ran = await recv_until(ws, "response.output_item.done")
+        assert types(ran) == [
+            "conversation.item.created",
             "response.mcp_call.in_progress",
             "response.mcp_call.completed",
-        ):
-            assert kind in kinds, kind
-        call, message = second[-1]["response"]["output"]
-        assert call["type"] == "mcp_call" and call["approval_request_id"] == request["id"]
-        assert call["output"] == '{"hits":["Voice Live overview"]}'
-        assert message["content"][0]["text"] == "The result is: Voice Live overview."
+            "response.output_item.done",
+        ]
+        done = ran[-1]["item"]
+        assert done["id"] == call["id"] and done["approval_request_id"] == request["id"]
+        assert done["output"] == '{"hits":["Voice Live overview"]}'
+        # The client asks for a response to hear the result (as the service's samples do).
+        await ws.send_json({"type": "response.create"})
+        second = await recv_until(ws, "response.done")
+        assert next(e for e in second if e["type"] == "response.text.done")["text"] == (
+            "The result is: Voice Live overview."
+        )
         await ws.close()
 
 
@@ -505,9 +521,14 @@ async def test_mcp_without_approval_and_a_failing_call(http: aiohttp.ClientSessi
         await recv_until(ws, "conversation.item.created")
         await ws.send_json({"type": "response.create"})
         events = await recv_until(ws, "response.done")
-        assert "response.mcp_call.failed" in types(events)
-        assert "mcp_approval_request" not in [i["type"] for i in events[-1]["response"]["output"]]
-        assert events[-1]["response"]["output"][0]["error"]["message"] == "server down"
+        assert [i["type"] for i in events[-1]["response"]["output"]] == ["mcp_call"]
+        after = await recv_until(ws, "response.output_item.done")
+        assert types(after) == [
+            "response.mcp_call.in_progress",
+            "response.mcp_call.failed",
+            "response.output_item.done",
+        ]
+        assert after[-1]["item"]["error"]["message"] == "server down"
         await ws.close()
 
 
@@ -521,7 +542,7 @@ async def test_mcp_approval_can_be_declined_with_the_client_event(http: aiohttp.
         await recv_until(ws, "conversation.item.created")
         await ws.send_json(say("search for pricing"))
         await ws.send_json({"type": "response.create"})
-        request = (await recv_until(ws, "response.done"))[-1]["response"]["output"][0]
+        request = (await recv_until(ws, "response.done"))[-1]["response"]["output"][1]
         await ws.send_json(
             {"type": "mcp_approval_response", "approval_request_id": request["id"], "approve": False}
         )
@@ -529,6 +550,7 @@ async def test_mcp_approval_can_be_declined_with_the_client_event(http: aiohttp.
         assert created["item"]["type"] == "mcp_approval_response" and created["item"]["approve"] is False
         await ws.send_json({"type": "response.create"})
         answer = await recv_until(ws, "response.done")
+        assert "response.mcp_call.in_progress" not in types(answer)  # a refused call never runs
         assert (
             next(e for e in answer if e["type"] == "response.text.done")["text"]
             == "OK, I will not run search."

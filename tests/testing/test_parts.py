@@ -62,6 +62,15 @@ def test_vad_min_speech_ignores_clicks_and_reset_forgets_speech() -> None:
     assert vad.feed(silence_pcm16(600)) == []  # no stop after a reset
 
 
+def test_vad_min_speech_counts_across_short_pauses_between_syllables() -> None:
+    vad = EnergyVad(min_speech_ms=200, prefix_padding_ms=0)
+    syllables = sine_pcm16(200, 140) + silence_pcm16(80) + sine_pcm16(200, 100)
+    assert vad.feed(silence_pcm16(100) + syllables) == [VadEvent("start", 100, 100)]
+    vad = EnergyVad(min_speech_ms=200, prefix_padding_ms=0)
+    apart = sine_pcm16(200, 140) + silence_pcm16(120) + sine_pcm16(200, 200)
+    assert vad.feed(apart) == [VadEvent("start", 260, 260)]  # a longer pause starts the count again
+
+
 def test_vad_origin_and_rate() -> None:
     vad = EnergyVad(sample_rate=8000, origin_ms=1000, prefix_padding_ms=0)
     assert (
@@ -315,7 +324,7 @@ def test_conversation_store_alone_hides_user_audio_in_public_views() -> None:
     store = Conversation(Ids(1))
     item, previous = store.add_user_audio("item_a", b"\x00\x01" * 480, 20.0)
     assert previous is None and store.meta["item_a"].audio_ms == 20.0
-    assert "audio" in item["content"][0] and "audio" not in store.public(item)["content"][0]
+    assert item["content"][0]["audio"] and store.public(item)["content"][0]["audio"] is None
     text, previous = store.create(
         {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}, "root", 48.0
     )
@@ -329,7 +338,11 @@ def test_mcp_approval_rules() -> None:
     assert not mcp_approval_needed({"require_approval": "never"}, "x")
     assert not mcp_approval_needed({"require_approval": {"never": ["x"]}}, "x")
     assert mcp_approval_needed({"require_approval": {"never": {"tool_names": ["y"]}}}, "x")
-    assert not mcp_approval_needed({"require_approval": {"always": ["y"]}}, "x")
+    # a tool in neither list needs approval (the MCP how-to: "Tools not listed in either key
+    # default to 'always'")
+    assert mcp_approval_needed({"require_approval": {"always": ["y"]}}, "x")
+    assert mcp_approval_needed({"require_approval": {"never": ["y"], "always": ["z"]}}, "x")
+    assert not mcp_approval_needed({"require_approval": {"never": ["x"], "always": ["z"]}}, "x")
 
 
 def test_input_audio_alone_finds_speech_and_refuses_short_commits() -> None:

@@ -81,8 +81,9 @@ def test_session_created_carries_the_full_default_session(make_harness: Any) -> 
         "turn_detection": {
             "type": "server_vad",
             "threshold": 0.5,
-            "prefix_padding_ms": 300,
+            "prefix_padding_ms": 400,
             "silence_duration_ms": 500,
+            "speech_duration_ms": 200,
             "create_response": True,
             "interrupt_response": True,
             "auto_truncate": False,
@@ -142,7 +143,7 @@ def test_session_update_merges_and_returns_the_full_session(harness: Any) -> Non
     assert s["turn_detection"] == {
         "type": "azure_semantic_vad",
         "threshold": 0.5,
-        "prefix_padding_ms": 300,
+        "prefix_padding_ms": 420,
         "silence_duration_ms": 800,
         "create_response": True,
         "interrupt_response": True,
@@ -293,14 +294,14 @@ def test_manual_commit_creates_the_user_audio_item(make_harness: Any) -> None:
         "item_id": item_id,
     }
     assert created["previous_item_id"] is None
-    # The user's audio is not echoed back (as on the service): the part has no "audio".
+    # The user's audio is not echoed back (as on the service): the part has "audio": null.
     assert created["item"] == {
         "id": item_id,
         "object": "realtime.item",
         "type": "message",
         "status": "completed",
         "role": "user",
-        "content": [{"type": "input_audio", "transcript": None}],
+        "content": [{"type": "input_audio", "audio": None, "transcript": None}],
     }
     assert h.sim.input_buffer_ms == 0
     (retrieved,) = h.send({"type": "conversation.item.retrieve", "item_id": item_id})
@@ -391,8 +392,9 @@ def test_server_vad_finds_a_tone_between_silences(
         "response.created",
     ]
     started, stopped, committed, created, response = events
-    # truth: tone 1000..2200 ms; start reported minus 300 ms padding, stop plus 500 ms silence
-    assert abs(started["audio_start_ms"] - 700) <= 20
+    # truth: tone 1000..2200 ms; start reported minus 400 ms padding (the server_vad default
+    # from api-version 2026-04-10), stop plus 500 ms silence
+    assert abs(started["audio_start_ms"] - 600) <= 20
     assert abs(stopped["audio_end_ms"] - 2700) <= 20
     item_id = started["item_id"]
     assert stopped["item_id"] == committed["item_id"] == created["item"]["id"] == item_id
@@ -408,7 +410,7 @@ def test_server_vad_finds_a_tone_between_silences(
     assert done["type"] == "response.done" and done["response"]["status"] == "completed"
     assert done["response"]["id"] == response["response"]["id"]
     transcript = one(rest, "response.audio_transcript.done")["transcript"]
-    assert transcript == "I heard 2.0 s of audio."
+    assert transcript == "I heard 2.1 s of audio."
 
 
 def test_vad_offsets_follow_padding_and_silence_settings(harness: Any) -> None:
@@ -432,8 +434,8 @@ def test_vad_timeline_runs_across_turns_and_padding_clamps_at_zero(harness: Any)
     assert one(first, "input_audio_buffer.speech_started")["audio_start_ms"] == 0
     harness.drain()
     second = harness.append(speech(lead=1000, tone=500, tail=700))
-    # second tone starts at 1300 + 1000 = 2300 ms into the session
-    assert abs(one(second, "input_audio_buffer.speech_started")["audio_start_ms"] - 2000) <= 20
+    # second tone starts at 1300 + 1000 = 2300 ms into the session, reported 400 ms earlier
+    assert abs(one(second, "input_audio_buffer.speech_started")["audio_start_ms"] - 1900) <= 20
     committed = one(second, "input_audio_buffer.committed")
     assert committed["previous_item_id"] == harness.sim.conversation[1]["id"]  # the first reply
     assert [i["role"] for i in harness.sim.conversation] == ["user", "assistant", "user"]
@@ -531,7 +533,7 @@ def test_transcription_events_follow_the_committed_item(make_harness: Any) -> No
     assert all(d["item_id"] == item_id and d["content_index"] == 0 for d in deltas)
     completed = later[3]
     assert completed["transcript"] == "hello big world" and completed["item_id"] == item_id
-    assert calls and calls[0][1] == 24000 and abs(calls[0][0] / 48 - 2000) <= 20
+    assert calls and calls[0][1] == 24000 and abs(calls[0][0] / 48 - 2100) <= 20
     (retrieved,) = h.send({"type": "conversation.item.retrieve", "item_id": item_id})
     assert retrieved["item"]["content"][0]["transcript"] == "hello big world"
     assert one(later, "response.audio_transcript.done")["transcript"] == 'You said: "hello big world".'
@@ -925,7 +927,11 @@ def test_cancel_with_nothing_active_is_an_error(harness: Any) -> None:
     assert harness.sim.response_active
 
 
-def test_output_audio_buffer_clear(harness: Any) -> None:
+def test_output_audio_buffer_clear_is_for_avatar_mode(harness: Any) -> None:
+    (error,) = harness.send({"type": "output_audio_buffer.clear", "event_id": "o1"})
+    assert error["error"]["code"] == "avatar_not_configured" and error["error"]["event_id"] == "o1"
+    avatar = {"character": "lisa", "customized": False}
+    harness.send({"type": "session.update", "session": {"avatar": avatar}})
     assert types(harness.send({"type": "output_audio_buffer.clear"})) == ["output_audio_buffer.cleared"]
 
 

@@ -160,12 +160,13 @@ def check_bool(value: object, param: str) -> bool:
     return value
 
 
-def check_number(value: object, param: str, low: float, high: float) -> float:
-    """``value`` if it is a number within ``[low, high]``."""
+def check_number(value: object, param: str, low: float, high: float, *, high_included: bool = True) -> float:
+    """``value`` if it is a number within ``[low, high]`` (``[low, high)`` without ``high_included``)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         reject_type(param, "a number", value)
-    if not low <= value <= high:
-        invalid(param, f"Invalid value for '{param}': {value} is outside the range {low} to {high}.")
+    if not (low <= value <= high if high_included else low <= value < high):
+        bounds = f"[{low}, {high}{']' if high_included else ')'}"
+        invalid(param, f"Invalid value for '{param}': {value} is outside the range {bounds}.")
     return value
 
 

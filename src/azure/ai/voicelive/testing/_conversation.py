@@ -5,8 +5,8 @@ creates, and knows what the wire shape does not carry: how much audio each item 
 each spoken word starts, so that truncation cuts the transcript where the audio ends.
 
 What clients see of an item (`Conversation.public()`) never echoes the user's audio: an
-``input_audio`` part shows its ``transcript`` only, as the service does. The stored item keeps
-the audio (base64), so responders can still measure it.
+``input_audio`` part shows ``"audio": null`` and its ``transcript``, as the service does. The
+stored item keeps the audio (base64), so responders can still measure it.
 """
 
 from __future__ import annotations
@@ -85,11 +85,11 @@ class Conversation:
 
     @staticmethod
     def public(item: Mapping[str, Any]) -> dict[str, Any]:
-        """The item as events show it: a copy, with no ``audio`` in ``input_audio`` parts."""
+        """The item as events show it: a copy whose ``input_audio`` parts carry ``"audio": null``."""
         shown = snapshot(item)
         for part in shown.get("content") or ():
             if part.get("type") == "input_audio":
-                part.pop("audio", None)
+                part["audio"] = None
         return shown
 
     def insert(

@@ -32,7 +32,7 @@ import json
 import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union, cast
 
 if TYPE_CHECKING:
@@ -80,10 +80,15 @@ class FunctionCallReply:
 class McpCallReply:
     """A call of tool ``name`` on the session's MCP server ``server_label``.
 
-    The fake makes no network call: ``output`` is the tool's result (default ``"{}"``) or
-    ``error`` makes the call fail. Unless the server's ``require_approval`` exempts the tool,
-    a reply without ``approval_request_id`` becomes an ``mcp_approval_request`` item (and the
-    response ends); answer the client's approval with a reply carrying the request's id.
+    As on the service, the response ends with the call (an MCP call comes last in a response)
+    and the service runs it after ``response.done``; the client sends ``response.create`` to hear
+    the result. Unless the server's ``require_approval`` exempts the tool, a reply without
+    ``approval_request_id`` first gets an ``mcp_approval_request`` item, and the call runs when
+    the client approves it (``approval_request_id`` marks a call as approved already).
+
+    The fake makes no network call: ``output`` is the tool's result; without it the responder's
+    ``run_mcp_tool(name, arguments)`` runs the tool (when the call runs, so only once approved),
+    else the output is ``"{}"``. ``error`` makes the call fail.
     """
 
     server_label: str
@@ -320,16 +325,17 @@ class DefaultResponder:
 
     It looks at the newest item of the conversation (ignoring system messages):
 
-    * a ``function_call_output`` (or a completed MCP call): answers ``The result is: <values>.``
+    * a ``function_call_output`` or an MCP call that has run: answers ``The result is: <values>.``
       quoting the output's values (JSON objects and arrays are flattened, e.g.
-      ``The result is: sunny, 72F.``);
-    * an ``mcp_approval_response``: runs the approved call (see [`McpCallReply`][]) and
-      answers with its result, or says it will not run it;
+      ``The result is: sunny, 72F.``), or ``The search call failed: <error>.``;
+    * an ``mcp_approval_response``: answers with the approved call's result the same way (or
+      ``I am still waiting for search.`` before it has run), or says it will not run a refused one;
     * a user message, with function tools available and ``tool_choice`` not ``"none"``: calls the
       first tool the words name or whose subject they mention ("What's the weather in Seattle?"
       calls ``get_weather`` with ``{"location": "Seattle"}``); ``tool_choice`` ``"required"`` or
       ``{"type": "function", "name": ...}`` forces a call; the same goes for the tools listed by
-      the session's MCP servers;
+      the session's MCP servers (an MCP call ends the response: the service runs it, then the
+      client sends ``response.create`` to hear the result, as the service's samples do);
     * otherwise answers ``You said: "<text>".`` with the newest user text (typed text or audio
       transcript); ``I heard 1.2 s of audio.`` for audio without a transcript (or with the
       default transcriber's ``[1.2 s of audio]`` description); and
@@ -373,6 +379,8 @@ class DefaultResponder:
                 break
         if newest is not None and newest.get("type") == "function_call_output":
             return self._result(str(newest.get("output", "")))
+        if newest is not None and newest.get("type") == "mcp_call":
+            return self._mcp_outcome(newest)
         if newest is not None and newest.get("type") == "mcp_approval_response":
             return self._approved(newest, conversation)
         if newest is not None and newest.get("type") == "message" and newest.get("role") == "user":
@@ -380,7 +388,7 @@ class DefaultResponder:
             call = self._tool_call(text, session) or self._mcp_call(text, session, conversation)
             if call is not None:
                 replies: list[Reply] = [self.preamble] if self.preamble else []
-                replies += self._run_unless_approval_needed(call, session)
+                replies.append(call)  # the call ends the response: its result comes in the next one
                 return replies[0] if len(replies) == 1 else replies
             if self.memory:
                 return self._remember(conversation)
@@ -477,46 +485,41 @@ class DefaultResponder:
                     )
         return None
 
-    def _run_unless_approval_needed(
-        self, call: FunctionCallReply | McpCallReply, session: Mapping[str, Any]
-    ) -> list[Reply]:
-        if isinstance(call, FunctionCallReply):
-            return [call]
-        from ._tools import mcp_approval_needed, mcp_server  # the tools part knows the approval rules
-
-        if mcp_approval_needed(mcp_server(session, call.server_label), call.name):
-            return [call]  # the fake turns it into an mcp_approval_request
-        output = self.run_mcp_tool(call.name, _json_object(call.arguments_json()))
-        return [replace(call, output=output), self._result(output)]
+    def _mcp_outcome(self, call: Mapping[str, Any]) -> TextReply:
+        name = str(call.get("name", ""))
+        error: _Json = call.get("error")
+        if error is not None:
+            message = error.get("message") if isinstance(error, dict) else error
+            return TextReply(f"The {name} call failed: {str(message).rstrip('.')}.")
+        if call.get("output") is None:
+            return TextReply(f"I am still waiting for {name}.")
+        return self._result(str(call["output"]))
 
     def _approved(self, answer: Mapping[str, Any], conversation: list[dict[str, Any]]) -> ReplyResult:
-        request = next(
-            (i for i in conversation if i.get("id") == answer.get("approval_request_id")),
-            None,
-        )
+        request_id = answer.get("approval_request_id")
+        request = next((i for i in conversation if i.get("id") == request_id), None)
         if request is None:
             return TextReply("Hello! How can I help you today?")
         name = str(request.get("name", ""))
         if not answer.get("approve"):
             return TextReply(f"OK, I will not run {name}.")
-        output = self.run_mcp_tool(name, _json_object(str(request.get("arguments") or "{}")))
-        call = McpCallReply(
+        call = next(
+            (
+                i
+                for i in conversation
+                if i.get("type") == "mcp_call" and i.get("approval_request_id") == request_id
+            ),
+            None,
+        )
+        if call is not None:
+            return self._mcp_outcome(call)
+        # The approved call is not in this conversation (an out-of-band response made it): make it.
+        return McpCallReply(
             str(request.get("server_label", "")),
             name,
             str(request.get("arguments") or "{}"),
-            output=output,
-            approval_request_id=str(request.get("id")),
+            approval_request_id=str(request_id),
         )
-        return [call, self._result(output)]
-
-
-def _json_object(text: str) -> dict[str, Any]:
-    """``text`` parsed as a JSON object (``{}`` for anything else)."""
-    try:
-        value: _Json = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 class ScriptedResponder:

@@ -23,7 +23,7 @@ from ._conversation import Conversation, ItemMeta, item_text, snapshot
 from ._responder import FunctionCallReply, McpCallReply, TextReply, normalize_replies
 from ._voice import bytes_per_ms, sample_width, split_words, synthesize
 
-__all__ = ["INSTANT", "Pacing", "PendingReply", "Playback", "Response", "Responses", "tokens"]
+__all__ = ["INSTANT", "McpRun", "Pacing", "PendingReply", "Playback", "Response", "Responses", "tokens"]
 
 _CHUNK_MS = 100
 _AUDIO_MS_PER_TOKEN = 100
@@ -41,6 +41,9 @@ class Pacing:
       plays (each 100 ms ``response.audio.delta`` takes ``0.1 / generation_speed`` s).
     * ``transcription_delay``: from the commit of user audio to its transcription events (they
       may arrive after ``response.created``, as on the service).
+    * ``transcription_first``: send the transcription events at once, right after the user's
+      ``conversation.item.created`` and before the turn's ``response.created`` (the service may
+      send them on either side: test both orders).
 
     The default is a fast model: a text reply takes about 30 ms. [`instant()`][instant] makes every
     delay zero (events are due as soon as they exist). Negative values raise ``ValueError``.
@@ -50,12 +53,15 @@ class Pacing:
     interval: float = 0.001
     generation_speed: float = 4.0
     transcription_delay: float = 0.01
+    transcription_first: bool = False
 
     def __post_init__(self) -> None:
         for name in ("latency", "interval", "transcription_delay"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ValueError(f"Pacing.{name} must be a number of seconds >= 0, got {value!r}")
+        if not isinstance(self.transcription_first, bool):
+            raise ValueError(f"Pacing.transcription_first must be a bool, got {self.transcription_first!r}")
         if not self.generation_speed > 0:
             raise ValueError(f"Pacing.generation_speed must be > 0, got {self.generation_speed!r}")
 
@@ -77,6 +83,18 @@ class Pacing:
 
 
 INSTANT = Pacing.instant()
+
+
+def _check_mcp_last(replies: list[TextReply | FunctionCallReply | McpCallReply]) -> None:
+    """A response ends with its MCP calls: the service runs them after ``response.done`` and the
+    client asks for a new response to hear the result (raises ``TypeError`` otherwise)."""
+    for i, reply in enumerate(replies):
+        if isinstance(reply, McpCallReply) and not all(isinstance(r, McpCallReply) for r in replies[i:]):
+            raise TypeError(
+                "an McpCallReply must come last in a response: the service runs the MCP call after "
+                "response.done and the client sends response.create to hear its result (answer it in "
+                f"the next response instead), got {replies!r}"
+            )
 
 
 def tokens(text: str) -> int:
@@ -107,6 +125,17 @@ class _OpenItem:
 
 
 @dataclass(eq=False)
+class McpRun:
+    """An MCP call the service runs once its response has ended (and, if needed, once approved)."""
+
+    item: dict[str, Any]
+    """The ``mcp_call`` item (the conversation's own dict: running it fills ``output``/``error``)."""
+    reply: McpCallReply
+    response_id: str
+    output_index: int
+
+
+@dataclass(eq=False)
 class Response:
     """One response in progress."""
 
@@ -124,7 +153,8 @@ class Response:
     pending_taken: bool = False
     open: _OpenItem | None = None
     incomplete: bool = False
-    stop: bool = False
+    mcp_runs: list[McpRun] = field(default_factory=list[McpRun])
+    """MCP calls to run after ``response.done`` (those that need no approval)."""
 
 
 @dataclass
@@ -167,7 +197,10 @@ class Responses:
         """The response in progress, from ``response.created`` until its ``response.done`` is sent."""
         self.playback: Playback | None = None
         """The playback clock of the newest assistant audio (``None`` before any)."""
-        self.mcp_requires_approval: Callable[[str, str], bool] = lambda label, name: True
+        self.ended: Response | None = None
+        """The response whose ``response.done`` :meth:`pop` just returned (the caller clears it)."""
+        self.awaiting_approval: dict[str, McpRun] = {}
+        """MCP calls waiting for the client's ``mcp_approval_response``, by approval request id."""
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -189,6 +222,7 @@ class Responses:
             "output_audio_format": config["output_audio_format"],
             "temperature": config["temperature"],
             "max_output_tokens": config["max_output_tokens"],
+            "max_response_output_tokens": config["max_output_tokens"],  # the documented name
             "metadata": config.get("metadata"),
         }
         r = Response(response_id, payload, config, context, in_conversation)
@@ -206,6 +240,7 @@ class Responses:
             return
         try:
             replies = normalize_replies(result)
+            _check_mcp_last(replies)
         except TypeError as exc:
             self.begin_failure(r, exc)
             return
@@ -258,6 +293,7 @@ class Responses:
         r.next = next(r.gen, None)
         if r.next is None and self.active is r:
             self.active = None
+            self.ended = r
         return event
 
     def _played(self, event: Event) -> None:
@@ -341,8 +377,6 @@ class Responses:
             else:
                 yield from self._message_steps(r, index, reply.text)
             index = len(r.items)
-            if r.stop:
-                break
         if r.incomplete:
             r.payload["status"] = "incomplete"
             r.payload["status_details"] = {"type": "incomplete", "reason": "max_output_tokens"}

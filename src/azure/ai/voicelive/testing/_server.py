@@ -484,12 +484,10 @@ class FakeVoiceLiveServer:
     def _record(self, request: web.Request, status: int) -> None:
         if not self.record:
             return
-        headers = {
-            k: ("***" if k.lower() in ("api-key", "authorization") else v) for k, v in request.headers.items()
-        }
-        self.requests.append(
-            {"path": request.path, "query": dict(request.query), "headers": headers, "status": status}
-        )
+        secret = ("api-key", "authorization")  # as headers, or as query parameters (browsers)
+        headers = {k: ("***" if k.lower() in secret else v) for k, v in request.headers.items()}
+        query = {k: ("***" if k.lower() in secret else v) for k, v in request.query.items()}
+        self.requests.append({"path": request.path, "query": query, "headers": headers, "status": status})
 
     def _reject(self, request: web.Request, faults: Faults) -> web.Response:
         status = faults.reject_status
@@ -537,9 +535,11 @@ class FakeVoiceLiveServer:
         return model, None
 
     def _authorized(self, request: web.Request) -> bool:
-        key = request.headers.get("api-key")
-        auth = request.headers.get("Authorization", "")
-        scheme, _, token = auth.partition(" ")
+        # A browser cannot set headers on a websocket: the service also takes both as query
+        # parameters (?api-key=..., ?Authorization=Bearer%20...); _record redacts them.
+        key = request.headers.get("api-key") or request.query.get("api-key")
+        auth = request.headers.get("Authorization") or request.query.get("Authorization", "")
+        scheme, _, token = auth.strip().partition(" ")
         token = token.strip() if scheme.lower() == "bearer" else ""
         if self.api_key is None and self.bearer_token is None:
             return bool(key) or bool(token)
@@ -580,6 +580,7 @@ class FakeVoiceLiveServer:
             pacing=self.pacing,
             max_session_duration=self.max_session_duration,
             seed=self.seed,
+            api_version=request.query.get("api-version"),
         )
         self.sessions.append(sim)
         conn = _Connection(request, ws, sim, faults)

@@ -46,6 +46,16 @@ DEFAULT_MODEL = "gpt-realtime"
 DEFAULT_VOICE: dict[str, Any] = {"name": "en-US-AvaNeural", "type": "azure-standard"}
 """The voice of a new session."""
 
+NATIVE_MODEL_VOICE: dict[str, Any] = {"type": "azure-realtime-native", "name": "ava"}
+"""The voice of a new ``azure-realtime`` session (how-to: "If you don't specify a voice, ``ava``
+is used by default")."""
+
+
+def default_voice(model: str | None) -> dict[str, Any]:
+    """The voice a session of ``model`` starts with (and returns to when ``voice`` is set to null)."""
+    return dict(NATIVE_MODEL_VOICE if model == "azure-realtime" else DEFAULT_VOICE)
+
+
 OPENAI_VOICES = frozenset(
     ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
 )
@@ -76,7 +86,14 @@ PERSONAL_VOICE_MODELS = (
 )
 _AZURE_VOICE_NAME = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z]{2,4}){1,2}-[A-Za-z0-9]+(?::[A-Za-z0-9]+)?Neural$")
 INPUT_FORMATS = ("pcm16", "g711_ulaw", "g711_alaw")
-INPUT_RATES = (8000, 16000, 24000, 44100, 48000)
+INPUT_RATES = (8000, 16000, 24000, 44100)
+"""PCM16 input rates: the documented 16000/24000, 8000 of the SDK models, 44100 of the SDK's live
+tests (which run against the service); G.711 input is 8000 Hz only."""
+G711_FORMATS = ("g711_ulaw", "g711_alaw")
+TEMPERATURE_RANGE = (0.6, 1.2)
+"""The documented range of ``temperature`` (reference: "limited to [0.6, 1.2]")."""
+THRESHOLD_RANGE = (0.01, 1.0)
+"""The documented range of a VAD ``threshold``: ``[0.01, 1.0)``."""
 MODALITIES = ("text", "audio", "animation", "avatar")
 TURN_TYPES = (
     "server_vad",
@@ -95,12 +112,16 @@ TRANSCRIPTION_MODELS = (
     "gpt-4o-transcribe",
     "gpt-4o-mini-transcribe",
     "gpt-4o-transcribe-diarize",
+    "mai-transcribe",
     "mai-transcribe-1",
     "azure-speech",
 )
 MCP_APPROVALS = ("never", "always")
 # The official SDK's enum still maps these older spellings; the service takes them (with a warning).
 LEGACY_OUTPUT_FORMATS = {"pcm16-8000hz": "pcm16_8000hz", "pcm16-16000hz": "pcm16_16000hz"}
+
+PADDING_CHANGED_IN = "2026-04-10"
+"""The ``api-version`` from which the default ``prefix_padding_ms`` is 400 / 420 ms (300 before)."""
 
 Warning_ = tuple[str, str, "str | None"]
 """A warning to send: ``(code, message, param)``."""
@@ -113,8 +134,14 @@ def is_cascaded(model: str | None) -> bool:
     return model is not None and "realtime" not in model.lower()
 
 
-def turn_defaults(kind: str) -> dict[str, Any]:
-    """The turn detection the service reports for ``{"type": kind}`` with nothing else set."""
+def turn_defaults(kind: str, api_version: str | None = None) -> dict[str, Any]:
+    """The turn detection the service reports for ``{"type": kind}`` with nothing else set.
+
+    From ``api-version`` 2026-04-10 (and when no version is given) the padding before speech is
+    400 ms for ``server_vad`` and 420 ms for the ``azure_semantic_vad*`` types; earlier versions
+    use 300 ms for every type. The minimum speech is 200 ms for ``server_vad`` and 80 ms for
+    the ``azure_semantic_vad*`` types.
+    """
     if kind == "semantic_vad":
         return {
             "type": kind,
@@ -123,17 +150,22 @@ def turn_defaults(kind: str) -> dict[str, Any]:
             "interrupt_response": True,
             "auto_truncate": False,
         }
+    current = api_version is None or api_version >= PADDING_CHANGED_IN
+    if kind == "server_vad":
+        prefix, speech = (400 if current else 300), 200
+    else:
+        prefix, speech = (420 if current else 300), 80
     defaults: dict[str, Any] = {
         "type": kind,
         "threshold": 0.5,
-        "prefix_padding_ms": 300,
+        "prefix_padding_ms": prefix,
         "silence_duration_ms": 500,
+        "speech_duration_ms": speech,
         "create_response": True,
         "interrupt_response": True,
         "auto_truncate": False,
     }
     if kind != "server_vad":
-        defaults["speech_duration_ms"] = 80
         defaults["remove_filler_words"] = False
     return defaults
 
@@ -145,6 +177,7 @@ def default_session(
     agent: Mapping[str, Any] | None = None,
     now: float | None = None,
     max_session_duration: float | None = 3600.0,
+    api_version: str | None = None,
 ) -> dict[str, Any]:
     """The session a new connection starts with, as sent in ``session.created``.
 
@@ -165,7 +198,7 @@ def default_session(
         "model": session_model,
         "modalities": ["text", "audio"],
         "instructions": "",
-        "voice": dict(DEFAULT_VOICE),
+        "voice": default_voice(session_model),
         "input_audio_format": "pcm16",
         "output_audio_format": "pcm16",
         "input_audio_sampling_rate": 24000,
@@ -174,7 +207,7 @@ def default_session(
         ),
         "input_audio_noise_reduction": None,
         "input_audio_echo_cancellation": None,
-        "turn_detection": turn_defaults("server_vad"),
+        "turn_detection": turn_defaults("server_vad", api_version),
         "tools": [],
         "tool_choice": "auto",
         "temperature": 0.8,
@@ -205,7 +238,6 @@ def default_session(
 _RESET: dict[str, Any] = {
     "modalities": ["text", "audio"],
     "instructions": "",
-    "voice": DEFAULT_VOICE,
     "input_audio_format": "pcm16",
     "output_audio_format": "pcm16",
     "input_audio_sampling_rate": 24000,
@@ -221,6 +253,8 @@ class SessionConfig:
     """The session's configuration: what ``session.updated`` shows, validated like the service.
 
     ``voices`` restricts the accepted voice names (default: any Azure-style name and the enums').
+    ``api_version`` is the connection's ``api-version`` (it changes some defaults; ``None``: the
+    current ones).
     """
 
     def __init__(
@@ -232,13 +266,16 @@ class SessionConfig:
         session_id: str | None = None,
         now: float | None = None,
         max_session_duration: float | None = 3600.0,
+        api_version: str | None = None,
     ) -> None:
+        self.api_version = api_version
         self.session: dict[str, Any] = default_session(
             session_id=session_id,
             model=model,
             agent=agent,
             now=now,
             max_session_duration=max_session_duration,
+            api_version=api_version,
         )
         self.voices = frozenset(voices) if voices is not None else None
 
@@ -270,7 +307,11 @@ class SessionConfig:
             check = SESSION_FIELDS.get(key)
             if check is None:
                 raise Reject("unknown_parameter", f"Unknown parameter: '{param}'.", param)
-            if value is None:
+            if value is None and key == "model":
+                continue  # no model named: the session keeps its own
+            if value is None and key == "voice":
+                candidate[key] = default_voice(self.session.get("model"))
+            elif value is None:
                 reset = _RESET.get(key)
                 candidate[key] = copy.deepcopy(reset) if reset is not None else None
             else:
@@ -283,8 +324,23 @@ class SessionConfig:
                         param,
                     )
                 )
+        self._check_rate_for_format(update, candidate)
         self.session = candidate
         return warnings
+
+    def _check_rate_for_format(self, update: Mapping[str, Any], candidate: dict[str, Any]) -> None:
+        """G.711 input is 8000 Hz only; a new format without a rate gets that format's default."""
+        fmt = candidate.get("input_audio_format") or "pcm16"
+        key = "input_audio_sampling_rate"
+        if update.get(key) is None:
+            if key in update or fmt != self.session.get("input_audio_format"):
+                candidate[key] = 8000 if fmt in G711_FORMATS else 24000
+        elif fmt in G711_FORMATS and candidate["input_audio_sampling_rate"] != 8000:
+            invalid(
+                "session.input_audio_sampling_rate",
+                f"Invalid value: {candidate['input_audio_sampling_rate']}. The input sampling rate of "
+                f"{fmt} audio is 8000 Hz.",
+            )
 
     def response_config(self, params: Mapping[str, Any], extra: str | None) -> dict[str, Any]:
         """The effective configuration of one response: the session with ``response.create``'s overrides."""
@@ -293,10 +349,20 @@ class SessionConfig:
         for key in ("modalities", "voice", "output_audio_format", "tools", "tool_choice", "temperature"):
             if params.get(key) is not None:
                 config[key] = SESSION_FIELDS[key](self, params[key], f"response.{key}")
-        if params.get("max_output_tokens") is not None:
-            config["max_output_tokens"] = _check_max_tokens(
-                self, params["max_output_tokens"], "response.max_output_tokens"
+        # The docs name it max_response_output_tokens, the SDK 1.3.1 model max_output_tokens.
+        limits = {
+            name: _check_max_tokens(self, params[name], f"response.{name}")
+            for name in ("max_response_output_tokens", "max_output_tokens")
+            if params.get(name) is not None
+        }
+        if len(set(limits.values())) > 1:
+            invalid(
+                "response.max_output_tokens",
+                "Invalid value: max_output_tokens and max_response_output_tokens differ; they name the "
+                "same limit, send one of them.",
             )
+        if limits:
+            config["max_output_tokens"] = next(iter(limits.values()))
         instructions = params.get("instructions")
         if instructions is not None:
             if not isinstance(instructions, str):
@@ -458,13 +524,13 @@ def _check_turn_detection(cfg: SessionConfig, value: _Json, param: str) -> dict[
             f"{param}.type",
             f"Invalid value: '{kind}'. Supported turn detection types are: {', '.join(TURN_TYPES)}.",
         )
-    merged = turn_defaults(kind)
+    merged = turn_defaults(kind, cfg.api_version)
     for key, given in value.items():
         if given is None:
             continue
         sub = f"{param}.{key}"
         if key == "threshold":
-            given = check_number(given, sub, 0.0, 1.0)
+            given = check_number(given, sub, *THRESHOLD_RANGE, high_included=False)
         elif key in ("prefix_padding_ms", "silence_duration_ms", "speech_duration_ms"):
             given = check_ms(given, sub)
         elif key in ("create_response", "interrupt_response", "auto_truncate", "remove_filler_words"):
@@ -544,7 +610,20 @@ def _check_tool_choice(cfg: SessionConfig, value: _Json, param: str) -> Any:
 
 
 def _check_temperature(cfg: SessionConfig, value: Any, param: str) -> float:
-    return check_number(value, param, 0.0, 2.0)
+    return check_number(value, param, *TEMPERATURE_RANGE)
+
+
+def _check_model(cfg: SessionConfig, value: Any, param: str) -> str:
+    model = _check_str(cfg, value, param)
+    current = cfg.session.get("model")
+    if model != current:
+        invalid(
+            param,
+            f"Invalid value: '{model}'. The session's model is "
+            + (f"'{current}'" if current is not None else "set by its agent")
+            + " and cannot be changed; connect a new session to use another model.",
+        )
+    return model
 
 
 def _check_max_tokens(cfg: SessionConfig, value: Any, param: str) -> int | str:
@@ -568,7 +647,7 @@ def _check_bool_field(cfg: SessionConfig, value: Any, param: str) -> bool:
 
 
 SESSION_FIELDS: dict[str, _Check] = {
-    "model": _check_str,
+    "model": _check_model,
     "modalities": _check_modalities,
     "animation": _check_object,
     "voice": _check_voice,

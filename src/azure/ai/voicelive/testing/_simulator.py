@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Any, cast
 from ._common import Emitter, Event, Ids, Reject, get_str, invalid, missing, reject_type
 from ._conversation import Conversation, snapshot
 from ._input import InputAudio, SpeechChange
-from ._responder import DefaultResponder, Responder, Transcriber, default_transcriber
-from ._responses import Pacing, PendingReply, Responses
+from ._responder import DefaultResponder, Responder, TextReply, Transcriber, default_transcriber
+from ._responses import McpRun, Pacing, PendingReply, Responses
 from ._session import DEFAULT_MODEL, DEFAULT_VOICE, OPENAI_VOICES, SessionConfig, default_session
-from ._tools import McpLister, list_mcp_tools
+from ._tools import McpLister, McpRunner, list_mcp_tools, mcp_run_steps
 from ._voice import split_words
 
 if TYPE_CHECKING:
@@ -78,14 +78,16 @@ class Simulator:
     * An async responder leaves a [`PendingReply`][] for [`take_pending_reply()`][take_pending_reply].
     * After the session's expiry event, [`close_request`][] says how to close the socket.
 
-    ``responder`` decides replies (default [`DefaultResponder`][]), ``transcriber`` transcribes committed
-    audio when ``input_audio_transcription`` is on (default
+    ``responder`` decides replies (default [`DefaultResponder`][]), ``transcriber`` transcribes
+    committed audio when ``input_audio_transcription`` is on (default
     [`default_transcriber()`][default_transcriber]), ``voices`` restricts the accepted voice names,
-    ``received`` (a list) collects every client event object. Time: ``pacing`` (``"model"``, ``"instant"``
-    or a [`Pacing`][]) is how long the model takes, ``realtime=True`` generates audio a few times faster
-    than playback (else as fast as the pacing allows), ``max_session_duration`` (seconds, ``None``: never)
-    is when the session expires, ``clock`` is the monotonic time in seconds and ``now`` the wall time for
-    ``expires_at``. ``seed`` makes the random ids reproducible.
+    ``received`` (a list) collects every client event object. Time: ``pacing`` (``"model"``,
+    ``"instant"`` or a [`Pacing`][]) is how long the model takes, ``realtime=True`` generates audio a
+    few times faster than playback (else as fast as the pacing allows), ``max_session_duration``
+    (seconds, ``None``: never) is when the session expires, ``clock`` is the monotonic time in
+    seconds and ``now`` the wall time for ``expires_at``. ``seed`` makes the random ids
+    reproducible. ``api_version`` is the connection's ``api-version`` query value: before
+    2026-04-10 the default ``prefix_padding_ms`` is 300 ms (``None``: the current defaults).
     """
 
     def __init__(
@@ -105,6 +107,7 @@ class Simulator:
         max_session_duration: float | None = 3600.0,
         seed: int | str | None = None,
         errors: list[BaseException] | None = None,
+        api_version: str | None = None,
     ) -> None:
         if max_session_duration is not None and not max_session_duration > 0:
             raise ValueError(
@@ -121,6 +124,7 @@ class Simulator:
             session_id=session_id or self._ids.new("sess"),
             now=now(),
             max_session_duration=max_session_duration,
+            api_version=api_version,
         )
         """The session configuration part."""
         self.input = InputAudio()
@@ -327,7 +331,12 @@ class Simulator:
             )
             return self._emit.error(reject, None)
         if source is self.responses:
-            return self.responses.pop()
+            event = self.responses.pop()
+            ended, self.responses.ended = self.responses.ended, None
+            if ended is not None:
+                for run in ended.mcp_runs:  # the service runs the model's MCP calls now
+                    self._run_mcp(run)
+            return event
         stream = cast("_Stream", source)
         assert stream.next is not None
         event = self._emit.stamp(stream.next[1])
@@ -419,7 +428,8 @@ class Simulator:
         td = self.config.turn_detection or {}
         if self.responses.active is not None and td.get("interrupt_response", True) is not False:
             out += self.responses.cancel("turn_detected")
-        if td.get("auto_truncate") is True:
+        # auto_truncate depends on interrupt_response: a reply that plays on is not cut.
+        if td.get("auto_truncate") is True and td.get("interrupt_response", True) is not False:
             out += self._auto_truncate()
         return out
 
@@ -473,11 +483,12 @@ class Simulator:
             ),
         ]
         if self.session.get("input_audio_transcription"):
-            self._transcribe(item_id, item["content"][0], audio)
+            out += self._transcribe(item_id, item["content"][0], audio)
         return out
 
-    def _transcribe(self, item_id: str, part: dict[str, Any], audio: bytes) -> None:
-        """Transcribe now (the model hears it at once), send the events after the transcription delay."""
+    def _transcribe(self, item_id: str, part: dict[str, Any], audio: bytes) -> list[Event]:
+        """Transcribe now (the model hears it at once), send the events after the transcription
+        delay; with ``Pacing.transcription_first`` return them to send at once (before a response)."""
         delay = self.pacing.transcription_delay
         interval = self.pacing.interval
         ids = {"item_id": item_id, "content_index": 0}
@@ -494,8 +505,7 @@ class Simulator:
             failed = self._emit.later(
                 "conversation.item.input_audio_transcription.failed", **ids, error=error
             )
-            self._schedule(iter([(delay, failed)]))
-            return
+            return self._send_transcription(iter([(delay, failed)]))
         part["transcript"] = transcript
 
         def steps() -> Iterator[tuple[float, Event]]:
@@ -515,7 +525,13 @@ class Simulator:
                 ),
             )
 
-        self._schedule(steps())
+        return self._send_transcription(steps())
+
+    def _send_transcription(self, steps: Iterator[tuple[float, Event]]) -> list[Event]:
+        if self.pacing.transcription_first:
+            return [self._emit.stamp(event) for _, event in steps]
+        self._schedule(steps)
+        return []
 
     def _on_turn_start(self, event: dict[str, Any]) -> list[Event]:
         self.input.turn_start(get_str(event, "turn_id"))
@@ -562,14 +578,39 @@ class Simulator:
         ]
 
     def _on_item_create(self, event: dict[str, Any]) -> list[Event]:
-        if event.get("item") is None:
+        raw: _Json = event.get("item")
+        if raw is None:
             missing("item")
-        return self._create_item(event["item"], event.get("previous_item_id"))
+        if isinstance(raw, dict) and raw.get("type") == "mcp_approval_response":
+            return self._answer_mcp_approval(raw, event.get("previous_item_id"), "item")
+        return self._create_item(raw, event.get("previous_item_id"))
 
     def _on_mcp_approval(self, event: dict[str, Any]) -> list[Event]:
         """The ``mcp_approval_response`` client event: the same as creating that item."""
         item = {k: v for k, v in event.items() if k not in ("event_id",)}
-        return self._create_item(item, None)
+        return self._answer_mcp_approval(item, None, None)
+
+    def _answer_mcp_approval(
+        self, raw: dict[str, Any], previous_item_id: object, param: str | None
+    ) -> list[Event]:
+        """Store the client's decision; an approval runs the waiting call at once (no
+        ``response.create`` needed), a refusal drops it."""
+        request_id = raw.get("approval_request_id")
+        run = self.responses.awaiting_approval.get(request_id) if isinstance(request_id, str) else None
+        if isinstance(request_id, str) and run is None and request_id in self.store:
+            name = f"{param}.approval_request_id" if param else "approval_request_id"
+            invalid(name, f"Invalid value: '{request_id}'. This approval request was already answered.")
+        out = self._create_item(raw, previous_item_id)
+        if run is not None and isinstance(request_id, str):
+            del self.responses.awaiting_approval[request_id]
+            if raw.get("approve") is True:
+                run.item["approval_request_id"] = request_id
+                self._run_mcp(run)
+        return out
+
+    def _run_mcp(self, run: McpRun) -> None:
+        runner = cast("McpRunner | None", getattr(self._responder, "run_mcp_tool", None))
+        self._schedule(mcp_run_steps(self._emit, run, runner, self.pacing.interval, self.errors))
 
     def _on_item_retrieve(self, event: dict[str, Any]) -> list[Event]:
         # Retrieval is how a client inspects what the service heard: the user's audio is included.
@@ -618,7 +659,15 @@ class Simulator:
         return self.responses.cancel("client_cancelled")
 
     def _on_output_clear(self, event: dict[str, Any]) -> list[Event]:
-        self.responses.playback = None  # the client dropped what it had not played
+        # The service supports this event in avatar mode only (it clears the avatar's queued audio).
+        if self.session.get("avatar") is None:
+            raise Reject(
+                "avatar_not_configured",
+                "output_audio_buffer.clear is only supported in avatar mode: configure session.avatar "
+                "first. Without an avatar the client plays the audio, so it clears its own playback "
+                "buffer (and may send conversation.item.truncate).",
+            )
+        self.responses.playback = None  # the avatar dropped what it had not played
         return [self._emit.event("output_audio_buffer.cleared")]
 
     def _unsupported(self, event: dict[str, Any]) -> list[Event]:
@@ -657,8 +706,13 @@ class Simulator:
                 self.store.normalize(raw, f"response.append_input_items[{i}]")
                 for i, raw in enumerate(appended)
             ]
+        pregenerated: _Json = params.get("pre_generated_assistant_message")
+        spoken = None if pregenerated is None else _pregenerated_text(pregenerated)
         r = self.responses.create(config, context, in_conversation)
         out = [self.responses.created_event(r)]
+        if spoken is not None:  # no model inference: the service speaks the given text
+            self.responses.begin(r, TextReply(spoken))
+            return out
         try:
             result = self._responder(list(context), config)
         except Exception as exc:
@@ -666,3 +720,35 @@ class Simulator:
             return out
         self.responses.begin(r, result)
         return out
+
+
+def _pregenerated_text(raw: _Json) -> str:
+    """The text of ``response.pre_generated_assistant_message``: an assistant message with one
+    ``text`` content part (reference, ``RealtimeResponseOptions``)."""
+    param = "response.pre_generated_assistant_message"
+    if not isinstance(raw, dict):
+        reject_type(param, "an object", raw)
+    if raw.get("type", "message") != "message":
+        invalid(
+            f"{param}.type", f"Invalid value: '{raw.get('type')}'. The message must have the type 'message'."
+        )
+    if raw.get("role") != "assistant":
+        invalid(
+            f"{param}.role",
+            f"Invalid value: {raw.get('role')!r}. The message must have the role 'assistant'.",
+        )
+    content: _Json = raw.get("content")
+    if content is None:
+        missing(f"{param}.content")
+    if not isinstance(content, list):
+        reject_type(f"{param}.content", "an array", content)
+    if len(content) != 1:
+        invalid(
+            f"{param}.content",
+            f"Invalid value: the message must have one text content part, got {len(content)}.",
+        )
+    part: _Json = content[0]
+    if not isinstance(part, dict) or part.get("type") != "text":
+        invalid(f"{param}.content[0].type", "Invalid value: the content part must have the type 'text'.")
+    text: str = get_str(part, "text", f"{param}.content[0].text")
+    return text

@@ -2,11 +2,15 @@
 
 Function calls stream their arguments (compact JSON, as the service sends them). An ``mcp``
 tool in the session makes the fake list the server's tools (the responder provides them, see
-[`DefaultResponder`][azure.ai.voicelive.testing.DefaultResponder]), and an [`McpCallReply`][] runs a call:
-``response.mcp_call_arguments.delta/done`` and ``response.mcp_call.in_progress`` then
-``.completed`` or ``.failed``. A server whose ``require_approval`` is not ``"never"`` first asks:
-the response carries an ``mcp_approval_request`` item and ends; the client answers with an
-``mcp_approval_response`` item and a new ``response.create``.
+[`DefaultResponder`][azure.ai.voicelive.testing.DefaultResponder]). An [`McpCallReply`][] is an MCP
+call the model makes: the response carries an ``mcp_call`` item and streams its arguments
+(``response.mcp_call_arguments.delta/done``), then ends. The service runs the call on its own
+after ``response.done``: ``response.mcp_call.in_progress``, ``.completed`` or ``.failed``, and
+``response.output_item.done`` with the item's ``output``. A server whose ``require_approval`` is
+not ``"never"`` first asks: once the arguments are done the response adds an
+``mcp_approval_request`` item, and the call runs when the client's ``mcp_approval_response``
+approves it (no ``response.create`` needed); a refusal skips it. To hear the result the client
+sends ``response.create``, as the service's samples do.
 """
 
 from __future__ import annotations
@@ -20,14 +24,17 @@ from ._conversation import Conversation
 from ._responder import FunctionCallReply, McpCallReply
 
 if TYPE_CHECKING:
-    from ._responses import Response, Responses, Steps
+    from ._responses import McpRun, Response, Responses, Steps
 
-__all__ = ["call_steps", "list_mcp_tools", "mcp_approval_needed", "mcp_steps"]
+__all__ = ["McpRunner", "call_steps", "list_mcp_tools", "mcp_approval_needed", "mcp_run_steps", "mcp_steps"]
 
 _ARGUMENT_CHUNK = 16
 
 McpLister = Callable[[str, Mapping[str, Any]], Sequence[Mapping[str, Any]]]
 """``(server_label, tool) -> [{"name", "description", "input_schema"}, ...]``."""
+
+McpRunner = Callable[[str, dict[str, Any]], str]
+"""``(tool_name, arguments) -> output``: runs an MCP tool (a responder's ``run_mcp_tool``)."""
 
 
 def _chunks(text: str) -> Iterator[str]:
@@ -71,20 +78,17 @@ def mcp_server(config: Mapping[str, Any], label: str) -> Mapping[str, Any] | Non
 
 def mcp_approval_needed(server: Mapping[str, Any] | None, name: str) -> bool:
     """Whether a call of ``name`` needs approval: ``require_approval`` ``"never"`` does not;
-    ``{"never": [names]}`` exempts those tools; anything else (default ``"always"``) does."""
+    ``{"never": [names], "always": [names]}`` decides per tool, and a tool in neither list needs
+    approval (the default, ``"always"``, as the MCP how-to says)."""
     if server is None:
         return True
     rule: Any = server.get("require_approval")
     if rule == "never":
         return False
     if isinstance(rule, dict):
-        rules = cast("dict[str, Any]", rule)
-        never = _names(rules.get("never"))
+        never = _names(cast("dict[str, Any]", rule).get("never"))
         if never is not None and name in never:
             return False
-        always = _names(rules.get("always"))
-        if always is not None:
-            return name in always
     return True
 
 
@@ -96,23 +100,13 @@ def _names(value: object) -> list[object] | None:
 
 
 def mcp_steps(rs: Responses, r: Response, index: int, reply: McpCallReply) -> Steps:
-    """An MCP call: an approval request when one is needed, else the call and its result."""
+    """An MCP call in a response: the ``mcp_call`` item and its arguments, then an approval
+    request when one is needed; the call itself runs after the response (see :func:`mcp_run_steps`)."""
+    from ._responses import McpRun  # the responses part builds on this one
+
     server = mcp_server(r.config, reply.server_label)
     arguments = reply.arguments_json()
-    if reply.approval_request_id is None and mcp_approval_needed(server, reply.name):
-        item: dict[str, Any] = {
-            "id": rs.ids.new("mcpr"),
-            "object": "realtime.item",
-            "type": "mcp_approval_request",
-            "server_label": reply.server_label,
-            "name": reply.name,
-            "arguments": arguments,
-        }
-        yield from rs.add_item(r, item, index)
-        yield from rs.item_done(r, item, index)
-        r.stop = True  # the model waits for the client's decision
-        return
-    item = {
+    item: dict[str, Any] = {
         "id": rs.ids.new("mcp"),
         "object": "realtime.item",
         "type": "mcp_call",
@@ -130,14 +124,69 @@ def mcp_steps(rs: Responses, r: Response, index: int, reply: McpCallReply) -> St
         item["arguments"] += piece
     yield rs.later(r, "response.mcp_call_arguments.done", **ids, arguments=arguments)
     item["arguments"] = arguments
-    yield rs.later(r, "response.mcp_call.in_progress", item_id=item["id"], output_index=index)
-    if reply.error is not None:
-        item["error"] = {"type": "mcp_tool_error", "message": reply.error}
-        yield rs.later(r, "response.mcp_call.failed", item_id=item["id"], output_index=index)
+    r.open = None  # no output_item.done yet: the item is done once the call has run
+    run = McpRun(item, reply, r.id, index)
+    if reply.approval_request_id is None and mcp_approval_needed(server, reply.name):
+        request: dict[str, Any] = {
+            "id": rs.ids.new("mcpr"),
+            "object": "realtime.item",
+            "type": "mcp_approval_request",
+            "server_label": reply.server_label,
+            "name": reply.name,
+            "arguments": arguments,
+        }
+        yield from rs.add_item(r, request, index + 1)
+        rs.awaiting_approval[request["id"]] = run  # the call waits for the client's decision
+        yield from rs.item_done(r, request, index + 1)
     else:
-        item["output"] = reply.output if reply.output is not None else "{}"
-        yield rs.later(r, "response.mcp_call.completed", item_id=item["id"], output_index=index)
-    yield from rs.item_done(r, item, index)
+        r.mcp_runs.append(run)
+
+
+def mcp_run_steps(
+    emit: Emitter, run: McpRun, runner: McpRunner | None, interval: float, errors: list[BaseException]
+) -> Iterator[tuple[float, Event]]:
+    """The service running an MCP call: ``response.mcp_call.in_progress``, then ``.completed``
+    (or ``.failed``) and ``response.output_item.done`` with the item's ``output`` (or ``error``).
+
+    The output is the reply's ``output``, else what ``runner`` returns (the responder's
+    ``run_mcp_tool``), else ``"{}"``; the reply's ``error`` fails the call, and so does ``runner``
+    raising (the exception is also recorded in ``errors``, like any the responder raises).
+    """
+    item, reply = run.item, run.reply
+    ids = {"item_id": item["id"], "output_index": run.output_index}
+    yield interval, emit.later("response.mcp_call.in_progress", **ids)
+    error = reply.error
+    output = reply.output
+    if error is None and output is None and runner is not None:
+        try:
+            output = str(runner(reply.name, _json_object(item["arguments"])))
+        except Exception as exc:  # the tool failed: so does the call
+            errors.append(exc)
+            error = f"{type(exc).__name__}: {exc}"
+    if error is not None:
+        item["error"] = {"type": "mcp_tool_error", "message": error}
+        yield 2 * interval, emit.later("response.mcp_call.failed", **ids)
+    else:
+        item["output"] = output if output is not None else "{}"
+        yield 2 * interval, emit.later("response.mcp_call.completed", **ids)
+    yield (
+        3 * interval,
+        emit.later(
+            "response.output_item.done",
+            response_id=run.response_id,
+            output_index=run.output_index,
+            item=json.loads(json.dumps(item)),
+        ),
+    )
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """``text`` parsed as a JSON object (``{}`` for anything else)."""
+    try:
+        value: Any = json.loads(text)
+    except ValueError:
+        return {}
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else {}
 
 
 def list_mcp_tools(

@@ -17,6 +17,10 @@ __all__ = ["FRAME_MS", "EnergyVad", "VadEvent", "threshold_to_rms"]
 FRAME_MS = 20
 """Length of one analysis frame in milliseconds."""
 
+ONSET_GAP_MS = 100
+"""A pause shorter than this inside the speech that starts a turn does not restart the count of
+``min_speech_ms`` (spoken words have short dips in energy between syllables)."""
+
 
 def threshold_to_rms(threshold: float) -> float:
     """Map a turn-detection ``threshold`` (0..1) to the RMS level (0..1 of full scale) that counts as speech.
@@ -48,13 +52,15 @@ class EnergyVad:
     """Detect speech in a PCM16 stream by frame energy.
 
     A frame is speech when its RMS level reaches [`threshold_to_rms()`][threshold_to_rms] of
-    ``threshold``. A turn starts once speech lasted ``min_speech_ms`` (at least one frame) and stops after
+    ``threshold``. A turn starts once speech frames add up to ``min_speech_ms`` (at least one
+    frame; pauses shorter than `ONSET_GAP_MS` between them do not restart the count) and stops after
     ``silence_duration_ms`` of non-speech frames. Audio is fed in any chunk size; a partial frame
     waits for the next chunk.
     """
 
     __slots__ = (
         "_candidate",
+        "_candidate_ms",
         "_frame_bytes",
         "_frames",
         "_last_speech_end",
@@ -89,6 +95,7 @@ class EnergyVad:
         self._rest = b""
         self.speaking = False
         self._candidate: float | None = None
+        self._candidate_ms = 0
         self._last_speech_end = 0.0
 
     @property
@@ -118,11 +125,14 @@ class EnergyVad:
             speech = rms_pcm16(data[offset : offset + size]) >= level
             if not self.speaking:
                 if not speech:
-                    self._candidate = None
+                    if self._candidate is not None and end - self._last_speech_end >= ONSET_GAP_MS:
+                        self._candidate = None
                     continue
                 if self._candidate is None:
-                    self._candidate = start
-                if end - self._candidate >= self._min_speech_ms:
+                    self._candidate, self._candidate_ms = start, 0
+                self._candidate_ms += FRAME_MS
+                self._last_speech_end = end
+                if self._candidate_ms >= self._min_speech_ms:
                     self.speaking = True
                     self._last_speech_end = end
                     onset = self._candidate
