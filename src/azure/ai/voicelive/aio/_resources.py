@@ -15,9 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Union
-
-from .. import _speedups
+from typing import TYPE_CHECKING, Any, Callable, Union
 
 if TYPE_CHECKING:
     from ..models import (
@@ -41,7 +39,18 @@ __all__ = [
     "TranscriptionSessionResource",
 ]
 
-_b64encode = _speedups.b64encode  # pybase64 with the speedups extra, else binascii (same text)
+
+def _first_b64encode(data: Any) -> str:
+    """Bind the chosen encoder on first use (importing ``.._speedups`` here would load orjson with aio)."""
+    global _b64encode
+    from .._speedups import b64encode
+
+    _b64encode = b64encode
+    return b64encode(data)
+
+
+#: bytes-like -> base64 text: pybase64 with the speedups extra, else binascii (the same text).
+_b64encode: Callable[[Any], str] = _first_b64encode
 _dumps = json.dumps
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}").fullmatch
 _APPEND = '{"type":"input_audio_buffer.append","audio":"'
