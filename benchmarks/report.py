@@ -80,7 +80,7 @@ def run_line(results: dict[str, Any], source: str | None) -> str:
         + f"; {m['platform']}."
     )
     if source:
-        text += f" Every figure below is rendered from [`{source}`](../{source}) by `benchmarks/report.py`."
+        text += f" Every figure below is rendered from `{source}` by `benchmarks/report.py`."
     return text
 
 
@@ -203,8 +203,12 @@ def scale_table(results: dict[str, Any]) -> str:
     if not scale:
         return ""
     rows: list[list[str]] = []
+    nproc = results["machine"]["nproc"] or 1
     for s in scale["searches"]:
         at = s["at_max"] or {}
+        others = (
+            max(0.0, at["machine_busy"] * nproc - at["cpu_share"] - at["server_cpu_share"]) if at else None
+        )
         fail = [x for x in s["trials"] if x["n"] == s["first_failing_n"]]
         why = (
             f"{s['first_failing_n']} ({fail[-1]['why']})" if fail else ("not reached" if s["capped"] else "-")
@@ -219,8 +223,10 @@ def scale_table(results: dict[str, Any]) -> str:
                 why,
                 f"{cpu:.2f}" if cpu is not None else "-",
                 f"{cpu / s['max_n'] * 1000:.2f}" if cpu is not None and s["max_n"] else "-",
+                f"{s['per_core_by_cpu']:.0f}" if s.get("per_core_by_cpu") else "-",
                 f"{at.get('lag_p50_ms', float('nan')):.1f} / {at.get('lag_p99_ms', float('nan')):.1f}",
                 f"{at.get('server_cpu_share', float('nan')):.2f}",
+                f"{others:.2f}" if others is not None else "-",
                 f"{at200[0]['cpu_share']:.3f}" if at200 else "-",
             ]
         )
@@ -232,12 +238,14 @@ def scale_table(results: dict[str, Any]) -> str:
             "first N that failed (why)",
             "client CPU at max (cores)",
             "CPU per session (ms/s)",
+            "sessions per fully used core (from CPU per session)",
             "lag p50 / p99 at max (ms)",
             "server CPU at max (cores)",
+            "other processes' CPU at max (cores)",
             "client CPU at N=200 (cores)",
         ],
         rows,
-        "llrlrrrrr",
+        "llrlrrrrrrr",
     )
 
 

@@ -47,7 +47,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -818,54 +818,80 @@ def scale_trial(
     return out
 
 
-def capacity_search(
-    variant: str, loop: str, port: int, server_pid: int, args: argparse.Namespace
-) -> dict[str, Any]:
+def capacity_search(args: argparse.Namespace) -> Generator[int, bool, dict[str, Any]]:
     """Largest N that passes: double from ``--scale-start`` until a failure, then bisect.
 
-    A failing trial is repeated once and counts as a failure only if it fails again (a burst of
-    other processes' work on a shared machine should not end the search early).
+    A generator: it yields the N to try next and is sent whether that N passed; its return value
+    is ``(max_n, first_failing_n or None)``. The harness runs every client's search in turns,
+    one trial each, so a busy spell on a shared machine falls on all of them alike.
     """
-    trials: list[dict[str, Any]] = []
-
-    def passes(n: int) -> bool:
-        out = scale_trial(variant, loop, n, port, server_pid, args)
-        trials.append(out)
-        if out["passed"]:
-            return True
-        again = scale_trial(variant, loop, n, port, server_pid, args)
-        again["repeat"] = True
-        trials.append(again)
-        return bool(again["passed"])
-
     lo, hi = 0, 0
     n = args.scale_start
     while n <= args.scale_max:
-        if not passes(n):
+        if not (yield n):
             hi = n
             break
         lo = n
         n *= 2
-    capped = hi == 0
-    if not capped:
+    if hi:
         while hi - lo > max(args.scale_step, lo * args.scale_resolution):
             mid = max(args.scale_step, round((lo + hi) / 2 / args.scale_step) * args.scale_step)
             if mid in (lo, hi):
                 break
-            if passes(mid):
+            if (yield mid):
                 lo = mid
             else:
                 hi = mid
-    best = [t for t in trials if t["n"] == lo and t["passed"]]
-    return {
-        "variant": variant,
-        "loop": loop,
-        "max_n": lo,
-        "first_failing_n": None if capped else hi,
-        "capped": capped,
-        "at_max": best[-1] if best else None,
-        "trials": trials,
-    }
+    return {"max_n": lo, "first_failing_n": hi or None, "capped": not hi}
+
+
+def run_searches(
+    keys: list[tuple[str, str]], port: int, server_pid: int, args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """Every (client, loop) search, interleaved one trial at a time.
+
+    A failing trial is repeated once and counts as a failure only if it fails again (a burst of
+    other processes' work should not end a search early).
+    """
+    searches = {key: capacity_search(args) for key in keys}
+    trials: dict[tuple[str, str], list[dict[str, Any]]] = {key: [] for key in keys}
+    pending = {key: next(gen) for key, gen in searches.items()}
+    done: dict[tuple[str, str], dict[str, Any]] = {}
+    retry: set[tuple[str, str]] = set()
+    while pending:
+        for key in list(pending):
+            variant, loop = key
+            n = pending[key]
+            out = scale_trial(variant, loop, n, port, server_pid, args)
+            out["repeat"] = key in retry
+            trials[key].append(out)
+            if not out["passed"] and key not in retry:
+                retry.add(key)  # same N again on this client's next turn
+                continue
+            retry.discard(key)
+            try:
+                pending[key] = searches[key].send(bool(out["passed"]))
+            except StopIteration as stop:
+                done[key] = stop.value
+                del pending[key]
+    results = []
+    for key in keys:
+        variant, loop = key
+        best = [t for t in trials[key] if t["n"] == done[key]["max_n"] and t["passed"]]
+        at_max = best[-1] if best else None
+        results.append(
+            {
+                "variant": variant,
+                "loop": loop,
+                **done[key],
+                "at_max": at_max,
+                # CPU time per session at the largest N held, as sessions per fully used core.
+                "per_core_by_cpu": (at_max["n"] / at_max["cpu_share"]) if at_max else None,
+                "trials": trials[key],
+            }
+        )
+        log(f"scale {variant}/{loop}: {done[key]['max_n']} sessions")
+    return results
 
 
 # --------------------------------------------------------------------------- main
@@ -1071,11 +1097,7 @@ def main() -> None:
         variants = [v for v in args.scale_variants.split(",") if v and (fast or "speedups" not in v)]
         if "scale" in only:
             t = time.perf_counter()
-            searches = []
-            for loop in loops:
-                for variant in variants:
-                    searches.append(capacity_search(variant, loop, port, server_pid, args))
-                    log(f"scale {variant}/{loop}: {searches[-1]['max_n']} sessions")
+            searches = run_searches([(v, loop) for loop in loops for v in variants], port, server_pid, args)
             results["scale"] = {
                 "seconds": args.scale_seconds,
                 "warmup": args.scale_warmup,
