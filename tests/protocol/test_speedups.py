@@ -427,3 +427,15 @@ def test_the_sdk_decodes_with_the_active_backend() -> None:
     assert event["nan"] != event["nan"] and event["f"] == float("inf")
     assert codec._loads is _speedups.ACTIVE.loads
     assert _base._b64decode is _speedups.ACTIVE.b64decode
+
+
+def test_importing_aio_does_not_load_the_speedups() -> None:
+    # The first connection loads them with the models; `import azure.ai.voicelive.aio` stays cheap.
+    code = (
+        "import sys, azure.ai.voicelive.aio;"
+        "print(sorted(m for m in ('orjson', 'pybase64', 'azure.ai.voicelive._speedups') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"
