@@ -160,9 +160,7 @@ async def direct_append(self: Any, *, audio: Any, event_id: str | None = None) -
         and not _LOGGER_DEBUG()
     ):
         try:
-            await conn._ws.send_str(
-                resources_module._APPEND + resources_module._b2a(audio, newline=False).decode("ascii") + '"}'
-            )
+            await conn._ws.send_str(resources_module._APPEND + resources_module._b64encode(audio) + '"}')
         except ConnectionResetError:
             return await _ORIGINAL_APPEND(self, audio=audio, event_id=event_id)
         return None

@@ -1,27 +1,35 @@
 """End-to-end benchmarks: the SDK against a raw-aiohttp client doing the same work.
 
 One run starts a local aiohttp.web WebSocket server in its own process (``_server.py``), so
-the server's CPU is never counted in the client's, and measures, with SDK and raw rounds
-alternating in the same run:
+the server's CPU is never counted in the client's, and measures:
 
 1. receive -- a long response of interleaved ``response.audio_transcript.delta`` and
    ``response.audio.delta`` (100 ms of 24 kHz PCM16 each) sent as fast as possible. SDK:
    ``async for event in conn`` reading ``event.type`` and ``event.delta`` (``bytes`` for audio);
-   raw: ``ws.receive()`` + ``json.loads`` + ``base64.b64decode`` of each audio delta. Metric:
+   raw: ``ws.receive()`` + ``json.loads`` + ``base64.b64decode`` of each audio delta (the
+   stdlib floor). Variants, in alternating rounds: the SDK on the standard library, the SDK
+   with the speedups extra (orjson, pybase64), raw with stdlib, raw with orjson + pybase64, and
+   (``--official-python``) Microsoft's official package in a process of its own. Metric:
    client process CPU microseconds per event.
 2. send -- 20 ms ``input_audio_buffer.append`` events (960 bytes PCM16) as fast as possible,
    then a commit and its ``input_audio_buffer.committed`` ack. SDK:
    ``conn.input_audio_buffer.append(audio=chunk)``; raw: ``ws.send_str(json.dumps({...}))``
-   with ``base64.b64encode``. Metric: CPU microseconds per append.
+   with ``base64.b64encode``; with and without the speedups. Metric: CPU microseconds per append.
 3. import time of ``azure.ai.voicelive.aio`` over ``aiohttp`` + ``azure.core.exceptions``
-   (fresh interpreters); memory per idle connection (RSS and tracemalloc, fresh processes);
-   connect latency (``async with connect(...)`` vs ``ClientSession().ws_connect``).
-4. scale -- N concurrent real-time sessions (client appends 20 ms every 20 ms; the server
-   sends a 100 ms audio delta plus a transcript delta every 100 ms): client CPU share and
-   event-loop lag p50/p99 (a task sleeping 10 ms in a loop records its overshoot).
+   (fresh interpreters); memory per idle connection (RSS and tracemalloc, fresh processes,
+   against raw aiohttp sharing one ClientSession as the SDK shares its connector); connect
+   latency (``async with connect(...)`` vs ``ClientSession().ws_connect``).
+4. scale -- for each client (raw aiohttp, the SDK, the SDK with speedups; each on asyncio and,
+   where installed, uvloop), the largest number of concurrent real-time sessions one process
+   holds (client appends 20 ms every 20 ms; the server sends a 100 ms audio delta plus a
+   transcript delta every 100 ms per session) with event-loop lag p99 under 20 ms and real
+   time kept, found by doubling then bisecting; each trial is a fresh client process.
+5. profile -- where the client's CPU goes at a fixed number of sessions (cProfile, grouped).
 
 Run:  python benchmarks/run.py [--quick] [--json out.json] [--only receive,send,...]
-Prints one Markdown table with medians, min-max spread, SDK/raw ratios and the targets.
+      [--official-python /path/to/venv-with-the-official-package/bin/python] [--update-docs]
+Prints Markdown tables (``report.py`` renders them from the same data ``--json`` writes);
+``--update-docs`` rewrites the generated block of ``docs/performance.md`` from this run.
 Only this project and its dependencies are needed; everything stays on 127.0.0.1.
 """
 
@@ -39,35 +47,52 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Generator
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SERVER = HERE / "_server.py"
+OFFICIAL = HERE / "_official_receive.py"
 PAGE = os.sysconf("SC_PAGE_SIZE")
-SECTIONS = ("receive", "send", "import", "memory", "connect", "scale")
+SECTIONS = ("receive", "send", "import", "memory", "connect", "scale", "profile")
 
-# Targets (the SDK's performance budget).
-RECEIVE_MAX_RATIO = 1.25
-SEND_MAX_RATIO = 1.2
-IMPORT_MAX_MS = 30.0
-IDLE_MAX_KB = 16.0
-SCALE_TARGET_N = 200
-SCALE_MAX_P99_MS = 20.0
+# Targets (the SDK's performance budget); report.py reads them from the JSON.
+TARGETS = {
+    "receive_max_ratio": 1.25,  # SDK (stdlib) / raw stdlib floor
+    "send_max_ratio": 1.2,
+    "speedups_receive_max_ratio": 0.8,  # SDK with speedups / raw stdlib floor
+    "speedups_receive_max_official": 0.25,  # SDK with speedups / official package
+    "speedups_send_max_ratio": 0.8,
+    "import_max_ms": 30.0,
+    "idle_max_kb": 16.0,
+    "scale_target_n": 200,
+    "scale_max_p99_ms": 20.0,
+}
+# A scale trial passes when lag p99 is under this and real time is kept both ways.
+MAX_P99_MS = 20.0
+MIN_SENT_FRACTION = 0.98
+MIN_RECEIVED_FRACTION = 0.95
+
+
+def have(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
 
 
 # --------------------------------------------------------------------------- server
 class Server:
     """``_server.py`` in a child process; stopped by closing its stdin (then by its pid)."""
 
-    def __init__(self) -> None:
+    def __init__(self, uvloop: bool = False) -> None:
         self.proc: subprocess.Popen[str] | None = None
         self.port = 0
+        self.uvloop = uvloop
 
     def __enter__(self) -> Server:
         self.proc = subprocess.Popen(
-            [sys.executable, str(SERVER), "--port", "0"],
+            [sys.executable, str(SERVER), "--port", "0", *(["--uvloop"] if self.uvloop else [])],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -120,6 +145,32 @@ def sdk_connect(port: int, **query: str) -> Any:
     )
 
 
+def set_sdk_backend(name: str) -> None:
+    """Point the SDK's hot paths at the standard library or at the speedups.
+
+    The SDK picks one backend at import (``azure.ai.voicelive._speedups``); to compare both in
+    alternating rounds of one process, the benchmark rebinds the same module globals the SDK
+    bound at import. The scale trials (fresh processes) use ``VOICELIVE_NO_SPEEDUPS`` instead.
+    """
+    from azure.ai.voicelive import _speedups
+    from azure.ai.voicelive._protocol import codec
+    from azure.ai.voicelive.aio import _resources
+    from azure.ai.voicelive.models import _base
+
+    backend = _speedups.FAST if name == "speedups" else _speedups.STDLIB
+    if backend is None:
+        raise RuntimeError("the speedups extra is not installed (pip install -e '.[speedups]')")
+    for module, attr, value in (
+        (codec, "_loads", backend.loads),
+        (_base, "_b64decode", backend.b64decode),
+        (_base, "_b64encode", backend.b64encode),
+        (_resources, "_b64encode", backend.b64encode),
+    ):
+        if not hasattr(module, attr):
+            raise RuntimeError(f"{module.__name__}.{attr} is gone: update set_sdk_backend()")
+        setattr(module, attr, value)
+
+
 def raw_url(port: int, **query: str) -> str:
     from urllib.parse import urlencode
 
@@ -128,6 +179,22 @@ def raw_url(port: int, **query: str) -> str:
 
 
 RAW_HEADERS = {"api-key": "k"}
+
+
+def raw_codecs(fast: bool) -> tuple[Callable[[Any], Any], Callable[[str], bytes], Callable[[Any], str]]:
+    """(loads, b64decode, frame encoder) of a hand-written client: stdlib, or orjson + pybase64."""
+    if fast:
+        import orjson
+        import pybase64
+
+        def b64decode(text: str) -> bytes:
+            return pybase64.b64decode(text, validate=True)
+
+        def dumps(obj: Any) -> str:
+            return orjson.dumps(obj).decode()
+
+        return orjson.loads, b64decode, dumps
+    return json.loads, base64.b64decode, json.dumps
 
 
 def stats(values: list[float]) -> dict[str, Any]:
@@ -200,11 +267,11 @@ async def receive_sdk(port: int, n: int) -> tuple[int, int, int]:
     return cpu1 - cpu0, wall1 - wall0, count
 
 
-async def receive_raw(port: int, n: int) -> tuple[int, int, int]:
+async def receive_raw(port: int, n: int, fast: bool = False) -> tuple[int, int, int]:
     """(CPU ns, wall ns, events) for one raw-aiohttp receive round (the floor)."""
     import aiohttp
 
-    loads, b64decode = json.loads, base64.b64decode
+    loads, b64decode, _ = raw_codecs(fast)
     text = aiohttp.WSMsgType.TEXT
     async with aiohttp.ClientSession() as session:
         async with session.ws_connect(raw_url(port, scenario="receive", n=str(n)), headers=RAW_HEADERS) as ws:
@@ -231,6 +298,26 @@ async def receive_raw(port: int, n: int) -> tuple[int, int, int]:
     return cpu1 - cpu0, wall1 - wall0, count
 
 
+async def receive_official(port: int, n: int, python: str) -> tuple[int, int, int]:
+    """One round of the official package, in its own interpreter (it measures its own CPU)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [python, str(OFFICIAL), str(port), str(n)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=str(HERE),
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"official round failed:\n{done.stderr[-3000:]}")
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    if "/src/azure/" in out["package"]:
+        raise RuntimeError(f"--official-python imported this project, not the official package: {out}")
+    return out["cpu_ns"], out["wall_ns"], out["events"]
+
+
 # --------------------------------------------------------------------------- 2. send
 async def send_sdk(port: int, chunks: list[bytes], n: int) -> tuple[int, int, int]:
     async with sdk_connect(port, scenario="send") as conn:
@@ -249,10 +336,19 @@ async def send_sdk(port: int, chunks: list[bytes], n: int) -> tuple[int, int, in
     return cpu1 - cpu0, wall1 - wall0, n
 
 
-async def send_raw(port: int, chunks: list[bytes], n: int) -> tuple[int, int, int]:
+async def send_raw(port: int, chunks: list[bytes], n: int, fast: bool = False) -> tuple[int, int, int]:
     import aiohttp
 
-    dumps, b64encode = json.dumps, base64.b64encode
+    loads, _, dumps = raw_codecs(fast)
+    if fast:
+        import pybase64
+
+        b64encode: Callable[[Any], str] = pybase64.b64encode_as_string
+    else:
+
+        def b64encode(data: Any) -> str:
+            return base64.b64encode(data).decode()
+
     async with aiohttp.ClientSession() as session:
         async with session.ws_connect(raw_url(port, scenario="send"), headers=RAW_HEADERS) as ws:
             await ws.receive()  # session.created
@@ -262,14 +358,14 @@ async def send_raw(port: int, chunks: list[bytes], n: int) -> tuple[int, int, in
             cpu0, wall0 = time.process_time_ns(), time.perf_counter_ns()
             for i in range(n):
                 await send_str(
-                    dumps({"type": "input_audio_buffer.append", "audio": b64encode(chunks[i % m]).decode()})
+                    dumps({"type": "input_audio_buffer.append", "audio": b64encode(chunks[i % m])})
                 )
             await send_str(dumps({"type": "input_audio_buffer.commit"}))
             while True:
                 msg = await ws.receive()
                 if msg.type is not aiohttp.WSMsgType.TEXT:
                     raise RuntimeError(f"connection ended before the commit ack: {msg}")
-                if json.loads(msg.data)["type"] == "input_audio_buffer.committed":
+                if loads(msg.data)["type"] == "input_audio_buffer.committed":
                     break
             cpu1, wall1 = time.process_time_ns(), time.perf_counter_ns()
     return cpu1 - cpu0, wall1 - wall0, n
@@ -277,19 +373,26 @@ async def send_raw(port: int, chunks: list[bytes], n: int) -> tuple[int, int, in
 
 # --------------------------------------------------------------------------- alternating rounds
 async def alternate(
-    variants: dict[str, Callable[[], Any]], rounds: int, warmup: int = 1, limit: float = 120.0
+    variants: dict[str, Callable[[], Any]], rounds: int, warmup: int = 1, limit: float = 300.0
 ) -> dict[str, list[float]]:
     """Run the variants in alternating rounds (A B A B ...); per-unit CPU microseconds per round."""
     results: dict[str, list[float]] = {name: [] for name in variants}
     walls: dict[str, list[float]] = {name: [] for name in variants}
     for r in range(warmup + rounds):
-        names = list(variants)
-        for name in names:
-            cpu, wall, units = await asyncio.wait_for(variants[name](), limit)
+        for name, make in variants.items():
+            cpu, wall, units = await asyncio.wait_for(make(), limit)
             if r >= warmup:
                 results[name].append(cpu / units / 1000.0)
                 walls[name].append(wall / units / 1000.0)
     return {**results, **{f"{k}_wall": v for k, v in walls.items()}}
+
+
+def sdk_round(backend: str, make: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+    async def run_round() -> Any:
+        set_sdk_backend(backend)
+        return await make()
+
+    return run_round
 
 
 # --------------------------------------------------------------------------- 3a. connect latency
@@ -326,47 +429,30 @@ async def connect_latency(port: int, samples: int) -> dict[str, list[float]]:
 # ------------------------------------------------------------------ 3b. import time (fresh interpreters)
 IMPORT_CODE = r"""
 import json, sys, time
-variant = sys.argv[1]
-if variant == "lazy-audio":
-    # Simulates the proposed change: aio/_barge_in.py importing ..audio lazily (the audio
-    # package, its devices and dataclasses are then not imported by azure.ai.voicelive.aio).
-    import types
-    pkg = types.ModuleType("azure.ai.voicelive.audio"); pkg.__path__ = []
-    fmt = types.ModuleType("azure.ai.voicelive.audio._formats"); fmt.duration_ms = lambda *a, **k: 0.0
-    sys.modules[pkg.__name__] = pkg; sys.modules[fmt.__name__] = fmt
 t0 = time.perf_counter()
 import aiohttp, azure.core.exceptions
 t1 = time.perf_counter()
 import azure.ai.voicelive.aio
 t2 = time.perf_counter()
-import azure.ai.voicelive._protocol.codec  # what the first connection imports lazily (models)
+import azure.ai.voicelive._protocol.codec  # what the first connection imports lazily (models, speedups)
 t3 = time.perf_counter()
 print(json.dumps({"base_ms": (t1 - t0) * 1e3, "aio_ms": (t2 - t1) * 1e3, "models_ms": (t3 - t2) * 1e3}))
 """
 
 
-def import_times(samples: int, variants: tuple[str, ...] = ("current", "lazy-audio")) -> dict[str, Any]:
-    def once(variant: str) -> dict[str, float]:
+def import_times(samples: int) -> dict[str, Any]:
+    def once() -> dict[str, float]:
         done = subprocess.run(
-            [sys.executable, "-c", IMPORT_CODE, variant],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
+            [sys.executable, "-c", IMPORT_CODE], capture_output=True, text=True, timeout=60, check=True
         )
         return json.loads(done.stdout.strip().splitlines()[-1])
 
-    for variant in variants:  # warm the bytecode cache
-        once(variant)
-    out: dict[str, dict[str, list[float]]] = {
-        v: {"base_ms": [], "aio_ms": [], "models_ms": []} for v in variants
-    }
+    once()  # warm the bytecode cache
+    out: dict[str, list[float]] = {"base_ms": [], "aio_ms": [], "models_ms": []}
     for _ in range(samples):
-        for variant in variants:
-            result = once(variant)
-            for key, value in result.items():
-                out[variant][key].append(value)
-    return out
+        for key, value in once().items():
+            out[key].append(value)
+    return {"current": out}
 
 
 # --------------------------------------------------------------------------- workers (fresh processes)
@@ -385,7 +471,7 @@ async def memory_worker(impl: str, port: int, n: int, mode: str) -> dict[str, An
             conn = await manager.__aenter__()
             await conn.recv()  # session.created: an idle connection has read it
             return manager, conn
-        if impl == "raw":  # one ClientSession per connection, as the SDK does
+        if impl == "raw":  # one ClientSession per connection
             session = aiohttp.ClientSession()
             ws = await session.ws_connect(url, headers=RAW_HEADERS)
             await ws.receive()
@@ -438,8 +524,57 @@ async def memory_worker(impl: str, port: int, n: int, mode: str) -> dict[str, An
     return {"per_conn_kb": (after - before) / n / 1024, "top": top}
 
 
+def profile_groups(profiler: Any, wall: float, top: int = 12) -> dict[str, Any]:
+    """cProfile's own time, grouped by where it is spent (µs per wall second) plus the top functions."""
+    import pstats
+
+    st: Any = pstats.Stats(profiler)
+    groups: dict[str, float] = {}
+    funcs: list[tuple[float, str]] = []
+    idle = 0.0
+    for (filename, line, name), (_cc, calls, own, _cum, _callers) in st.stats.items():
+        label = name if filename == "~" else f"{Path(filename).name}:{line}({name})"
+        if filename == "~" and ("epoll" in name or "select.select" in name):
+            idle += own  # mostly the loop waiting for the sockets: not work (its syscall cost is small)
+            continue
+        if filename == "~":
+            lowered = name.lower()
+            if "loads" in lowered or "dumps" in lowered or "json" in lowered:
+                group = "JSON parse/encode (C)"
+            elif "b64" in lowered or "base64" in lowered:
+                group = "base64 (C)"
+            elif any(k in lowered for k in ("socket", "epoll", "select", "poll", "send", "recv")):
+                group = "socket and poll system calls"
+            else:
+                group = "other built-ins"
+        elif "/aiohttp/" in filename:
+            group = "aiohttp (Python parts)"
+        elif "/asyncio/" in filename or filename.endswith("selectors.py"):
+            group = "asyncio event loop"
+        elif "/azure/ai/voicelive/" in filename:
+            group = "voicelive SDK"
+        elif filename.endswith(
+            ("run.py", "json/__init__.py", "json/decoder.py", "json/encoder.py", "base64.py")
+        ):
+            group = "the session code and stdlib json/base64 wrappers"
+        else:
+            group = "other Python"
+        groups[group] = groups.get(group, 0.0) + own
+        funcs.append((own, f"{label} x{calls}"))
+    total = sum(groups.values()) or 1.0
+    funcs.sort(reverse=True)
+    return {
+        "idle_us_per_s": idle / wall * 1e6,
+        "total_us_per_s": total / wall * 1e6,
+        "groups": {k: {"us_per_s": v / wall * 1e6, "share": v / total} for k, v in groups.items()},
+        "top": [
+            {"function": f, "us_per_s": own / wall * 1e6, "share": own / total} for own, f in funcs[:top]
+        ],
+    }
+
+
 async def scale_worker(
-    impl: str, port: int, n: int, seconds: float, warmup: float, server_pid: int
+    impl: str, fast: bool, port: int, n: int, seconds: float, warmup: float, server_pid: int, profile: bool
 ) -> dict[str, Any]:
     """N concurrent real-time sessions; CPU share and event-loop lag over ``seconds``."""
     import random
@@ -452,6 +587,7 @@ async def scale_worker(
     counters = {"sent": 0, "received": 0, "audio_bytes": 0}
     shared: list[aiohttp.ClientSession] = []
     url = raw_url(port, scenario="realtime")
+    loads, b64decode, dumps = raw_codecs(fast and impl == "raw")
 
     async def open_one() -> Any:
         if impl == "sdk":
@@ -469,12 +605,18 @@ async def scale_worker(
             append = conn.input_audio_buffer.append
         else:
             await conn.send_str('{"type":"bench.start"}')
-            dumps, send_str = json.dumps, conn.send_str
+            send_str = conn.send_str
+            if fast:
+                import pybase64
+
+                b64encode: Callable[[Any], str] = pybase64.b64encode_as_string
+            else:
+
+                def b64encode(data: Any) -> str:
+                    return base64.b64encode(data).decode()
 
             async def append(audio: bytes) -> None:
-                await send_str(
-                    dumps({"type": "input_audio_buffer.append", "audio": base64.b64encode(audio).decode()})
-                )
+                await send_str(dumps({"type": "input_audio_buffer.append", "audio": b64encode(audio)}))
 
         start = loop.time() + phase
         k = 0
@@ -503,9 +645,9 @@ async def scale_worker(
                 msg = await conn.receive()
                 if msg.type is not text:
                     return
-                data = json.loads(msg.data)
+                data = loads(msg.data)
                 if data["type"] == "response.audio.delta":
-                    counters["audio_bytes"] += len(base64.b64decode(data["delta"]))
+                    counters["audio_bytes"] += len(b64decode(data["delta"]))
                 else:
                     data.get("delta")
                 counters["received"] += 1
@@ -546,11 +688,20 @@ async def scale_worker(
     gc.collect()
     # Let the lag probe's sleep that spanned the full collection finish outside the window.
     await asyncio.sleep(0.05)
+    profiler: Any = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()  # wall clock (cheap); the wait in epoll is set apart below
     c0 = dict(counters)
     server0, busy0 = proc_cpu_s(server_pid), machine_busy()
     cpu0, wall0 = time.process_time(), time.perf_counter()
     recording[0] = True
+    if profiler is not None:
+        profiler.enable()
     await asyncio.sleep(seconds)
+    if profiler is not None:
+        profiler.disable()
     recording[0] = False
     cpu1, wall1 = time.process_time(), time.perf_counter()
     server1, busy1 = proc_cpu_s(server_pid), machine_busy()
@@ -567,13 +718,15 @@ async def scale_worker(
             await shared[0].close()
 
     try:
-        await asyncio.wait_for(close_all(), 30)
+        await asyncio.wait_for(close_all(), 60)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     expected_sent = n * wall / 0.02
-    return {
+    expected_received = n * wall / 0.1 * 2
+    out = {
+        "n": n,
         "cpu_share": (cpu1 - cpu0) / wall,
         "lag_p50_ms": percentile(lags, 0.5),
         "lag_p99_ms": percentile(lags, 0.99),
@@ -581,6 +734,7 @@ async def scale_worker(
         "sent_per_s": (c1["sent"] - c0["sent"]) / wall,
         "sent_fraction": (c1["sent"] - c0["sent"]) / expected_sent,
         "received_per_s": (c1["received"] - c0["received"]) / wall,
+        "received_fraction": (c1["received"] - c0["received"]) / expected_received,
         "open_s": open_s,
         "server_cpu_share": (server1 - server0) / wall,
         "machine_busy": (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]),
@@ -588,253 +742,190 @@ async def scale_worker(
         "gc_max_ms": max(gc_pauses, default=0.0),
         "lags_over_10ms": sum(1 for x in lags if x > 10) / max(1, len(lags)),
     }
+    if profiler is not None:
+        out["profile"] = profile_groups(profiler, wall)
+    return out
 
 
-def run_worker(args: list[str], timeout: float) -> dict[str, Any]:
+def run_worker(args: list[str], timeout: float, env: dict[str, str] | None = None) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
+        env=None if env is None else {**os.environ, **env},
     )
     if done.returncode != 0:
         raise RuntimeError(f"worker {args} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-# --------------------------------------------------------------------------- report
-def fmt(s: dict[str, Any] | None, digits: int = 2) -> str:
-    if not s:
-        return "-"
-    return f"{s['median']:.{digits}f} ({s['min']:.{digits}f}-{s['max']:.{digits}f})"
+# --------------------------------------------------------------------------- 4. scale: capacity search
+#: (client, speedups) of the scale variants; each runs on asyncio and, where installed, uvloop.
+SCALE_CLIENTS = {"raw": ("raw", False), "sdk": ("sdk", False), "sdk+speedups": ("sdk", True)}
 
 
-def row(name: str, sdk: str, raw: str, ratio: str, target: str, met: bool | None) -> list[str]:
-    return [name, sdk, raw, ratio, target, "-" if met is None else ("yes" if met else "**NO**")]
+def scale_trial(
+    variant: str,
+    loop: str,
+    n: int,
+    port: int,
+    server_pid: int,
+    args: argparse.Namespace,
+    profile: bool = False,
+) -> dict[str, Any]:
+    impl, fast = SCALE_CLIENTS[variant]
+    env = {"VOICELIVE_NO_SPEEDUPS": "0" if fast else "1"}
+    out = run_worker(
+        [
+            "--worker",
+            "scale",
+            "--impl",
+            impl,
+            *(["--fast"] if fast else []),
+            "--loop",
+            loop,
+            "--port",
+            str(port),
+            "--n",
+            str(n),
+            "--seconds",
+            str(args.scale_seconds),
+            "--warmup",
+            str(args.scale_warmup),
+            "--server-pid",
+            str(server_pid),
+            *(["--profile"] if profile else []),
+        ],
+        timeout=args.scale_seconds + args.scale_warmup + 180,
+        env=env,
+    )
+    reasons = []
+    if not out["lag_p99_ms"] < MAX_P99_MS:
+        reasons.append(f"lag p99 {out['lag_p99_ms']:.1f} ms")
+    if out["sent_fraction"] < MIN_SENT_FRACTION:
+        reasons.append(f"appends sent/due {out['sent_fraction']:.3f}")
+    if out["received_fraction"] < MIN_RECEIVED_FRACTION:
+        reasons.append(f"events received/due {out['received_fraction']:.3f}")
+    out["passed"] = not reasons
+    out["why"] = ", ".join(reasons)
+    log(
+        f"scale {variant}/{loop} N={n}: {'pass' if out['passed'] else 'FAIL (' + out['why'] + ')'}; "
+        f"cpu {out['cpu_share']:.3f} lag p50 {out['lag_p50_ms']:.2f} p99 {out['lag_p99_ms']:.2f} ms "
+        f"sent {out['sent_fraction']:.3f} recv {out['received_fraction']:.3f} "
+        f"server cpu {out['server_cpu_share']:.2f} machine busy {out['machine_busy']:.2f}"
+    )
+    return out
 
 
-def build_table(results: dict[str, Any]) -> list[list[str]]:
-    rows: list[list[str]] = []
-    rec = results.get("receive")
-    if rec:
-        s, r = stats(rec["sdk"]), stats(rec["raw"])
-        ratio = s["median"] / r["median"]
-        rows.append(
-            row(
-                f"receive: CPU µs/event ({rec['events']} events x {len(rec['sdk'])} rounds)",
-                fmt(s),
-                fmt(r),
-                f"{ratio:.2f}x (paired {paired(rec['sdk'], rec['raw']):.2f}x)",
-                f"<= {RECEIVE_MAX_RATIO}x",
-                ratio <= RECEIVE_MAX_RATIO,
-            )
-        )
-    snd = results.get("send")
-    if snd:
-        s, r = stats(snd["sdk"]), stats(snd["raw"])
-        ratio = s["median"] / r["median"]
-        rows.append(
-            row(
-                f"send: CPU µs/append ({snd['appends']} x {len(snd['sdk'])} rounds)",
-                fmt(s),
-                fmt(r),
-                f"{ratio:.2f}x (paired {paired(snd['sdk'], snd['raw']):.2f}x)",
-                f"<= {SEND_MAX_RATIO}x",
-                ratio <= SEND_MAX_RATIO,
-            )
-        )
-    imp = results.get("import")
-    if imp:
-        cur = imp["current"]
-        aio = stats(cur["aio_ms"])
-        rows.append(
-            row(
-                "import azure.ai.voicelive.aio: ms over aiohttp + azure.core.exceptions (raw: those two)",
-                fmt(aio, 1),
-                fmt(stats(cur["base_ms"]), 1),
-                "-",
-                f"<= {IMPORT_MAX_MS:g} ms",
-                aio["median"] <= IMPORT_MAX_MS,
-            )
-        )
-        if "lazy-audio" in imp:
-            lazy = stats(imp["lazy-audio"]["aio_ms"])
-            rows.append(
-                row(
-                    "  same, simulating a lazy `audio` import in aio/_barge_in.py (proposal)",
-                    fmt(lazy, 1),
-                    "-",
-                    "-",
-                    f"<= {IMPORT_MAX_MS:g} ms",
-                    lazy["median"] <= IMPORT_MAX_MS,
-                )
-            )
-        rows.append(
-            row(
-                "  first connection's lazy import of the models/codec (ms, informational)",
-                fmt(stats(cur["models_ms"]), 1),
-                "-",
-                "-",
-                "-",
-                None,
-            )
-        )
-    mem = results.get("memory")
-    if mem:
-        for mode, label in (("rss", "RSS"), ("tracemalloc", "tracemalloc")):
-            if mode not in mem:
+def capacity_search(args: argparse.Namespace) -> Generator[int, bool, dict[str, Any]]:
+    """Largest N that passes: double from ``--scale-start`` until a failure, then bisect.
+
+    A generator: it yields the N to try next and is sent whether that N passed; its return value
+    is ``(max_n, first_failing_n or None)``. The harness runs every client's search in turns,
+    one trial each, so a busy spell on a shared machine falls on all of them alike.
+    """
+    lo, hi = 0, 0
+    n = args.scale_start
+    while n <= args.scale_max:
+        if not (yield n):
+            hi = n
+            break
+        lo = n
+        n *= 2
+    if hi:
+        while hi - lo > max(args.scale_step, lo * args.scale_resolution):
+            mid = max(args.scale_step, round((lo + hi) / 2 / args.scale_step) * args.scale_step)
+            if mid in (lo, hi):
+                break
+            if (yield mid):
+                lo = mid
+            else:
+                hi = mid
+    return {"max_n": lo, "first_failing_n": hi or None, "capped": not hi}
+
+
+def run_searches(
+    keys: list[tuple[str, str]], port: int, server_pid: int, args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """Every (client, loop) search, interleaved one trial at a time.
+
+    A failing trial is repeated once and counts as a failure only if it fails again (a burst of
+    other processes' work should not end a search early).
+    """
+    searches = {key: capacity_search(args) for key in keys}
+    trials: dict[tuple[str, str], list[dict[str, Any]]] = {key: [] for key in keys}
+    pending = {key: next(gen) for key, gen in searches.items()}
+    done: dict[tuple[str, str], dict[str, Any]] = {}
+    retry: set[tuple[str, str]] = set()
+    while pending:
+        for key in list(pending):
+            variant, loop = key
+            n = pending[key]
+            out = scale_trial(variant, loop, n, port, server_pid, args)
+            out["repeat"] = key in retry
+            trials[key].append(out)
+            if not out["passed"] and key not in retry:
+                retry.add(key)  # same N again on this client's next turn
                 continue
-            m = mem[mode]
-            s, r = stats(m["sdk"]), stats(m["raw"])
-            over = s["median"] - r["median"]
-            rows.append(
-                row(
-                    f"idle connection ({mem['n']} open): {label} KB/conn (raw: own ClientSession each)",
-                    fmt(s, 1),
-                    fmt(r, 1),
-                    f"{s['median'] / r['median']:.2f}x (SDK adds {over:.1f} KB)",
-                    f"<= {IDLE_MAX_KB:g} KB",
-                    s["median"] <= IDLE_MAX_KB,
-                )
-            )
-            if m.get("raw-shared"):
-                rows.append(
-                    row(
-                        f"  {label} KB/conn, raw with one shared ClientSession (reference)",
-                        "-",
-                        fmt(stats(m["raw-shared"]), 1),
-                        "-",
-                        "-",
-                        None,
-                    )
-                )
-    con = results.get("connect")
-    if con:
-        s, r = stats(con["sdk"]), stats(con["raw"])
-        rows.append(
-            row(
-                f"connect latency: ms to an open WebSocket ({len(con['sdk'])} each)",
-                fmt(s, 2),
-                fmt(r, 2),
-                f"{s['median'] / r['median']:.2f}x",
-                "-",
-                None,
-            )
+            retry.discard(key)
+            try:
+                pending[key] = searches[key].send(bool(out["passed"]))
+            except StopIteration as stop:
+                done[key] = stop.value
+                del pending[key]
+    results = []
+    for key in keys:
+        variant, loop = key
+        best = [t for t in trials[key] if t["n"] == done[key]["max_n"] and t["passed"]]
+        at_max = best[-1] if best else None
+        results.append(
+            {
+                "variant": variant,
+                "loop": loop,
+                **done[key],
+                "at_max": at_max,
+                # CPU time per session at the largest N held, as sessions per fully used core.
+                "per_core_by_cpu": (at_max["n"] / at_max["cpu_share"]) if at_max else None,
+                "trials": trials[key],
+            }
         )
-    scale = results.get("scale")
-    if scale:
-        for n in scale["n"]:
-            key = str(n)
-            sdk_runs, raw_runs = scale["sdk"][key], scale.get("raw", {}).get(key, [])
-
-            def pick(runs: list[dict[str, Any]], field: str) -> dict[str, Any] | None:
-                return stats([r[field] for r in runs]) if runs else None
-
-            cpu_s, cpu_r = pick(sdk_runs, "cpu_share"), pick(raw_runs, "cpu_share")
-            rows.append(
-                row(
-                    f"scale N={n} ({scale['seconds']:g} s real-time): client CPU share (CPU s / wall s)",
-                    fmt(cpu_s, 3),
-                    fmt(cpu_r, 3),
-                    f"{cpu_s['median'] / cpu_r['median']:.2f}x" if cpu_s and cpu_r else "-",
-                    "-",
-                    None,
-                )
-            )
-            p50s, p50r = pick(sdk_runs, "lag_p50_ms"), pick(raw_runs, "lag_p50_ms")
-            rows.append(row(f"  N={n}: event-loop lag p50 (ms)", fmt(p50s, 2), fmt(p50r, 2), "-", "-", None))
-            p99s, p99r = pick(sdk_runs, "lag_p99_ms"), pick(raw_runs, "lag_p99_ms")
-            target = n == SCALE_TARGET_N
-            rows.append(
-                row(
-                    f"  N={n}: event-loop lag p99 (ms)",
-                    fmt(p99s, 2),
-                    fmt(p99r, 2),
-                    "-",
-                    f"< {SCALE_MAX_P99_MS:g} ms" if target else "-",
-                    (p99s["median"] < SCALE_MAX_P99_MS) if target and p99s else None,
-                )
-            )
-            others = [
-                r["machine_busy"] * (results["machine"]["nproc"] or 1)
-                - r["cpu_share"]
-                - r["server_cpu_share"]
-                for r in sdk_runs + raw_runs
-            ]
-            rows.append(
-                row(
-                    f"  N={n}: CPU of the server / of other processes in the window (cores)",
-                    fmt(pick(sdk_runs, "server_cpu_share"), 2),
-                    fmt(pick(raw_runs, "server_cpu_share"), 2),
-                    "others: {:.2f} ({:.2f}-{:.2f})".format(
-                        *(max(0.0, x) for x in (statistics.median(others), min(others), max(others)))
-                    ),
-                    "-",
-                    None,
-                )
-            )
-            sf_s, sf_r = pick(sdk_runs, "sent_fraction"), pick(raw_runs, "sent_fraction")
-            rows.append(
-                row(
-                    f"  N={n}: appends sent / due (real-time keeps up at 1.00)",
-                    fmt(sf_s, 3),
-                    fmt(sf_r, 3),
-                    "-",
-                    "-",
-                    None,
-                )
-            )
-    return rows
-
-
-def markdown_table(rows: list[list[str]]) -> str:
-    header = ["benchmark", "SDK median (min-max)", "raw median (min-max)", "SDK/raw", "target", "met"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * 3 + ["---", "---"]) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
-
-
-def machine() -> dict[str, Any]:
-    import aiohttp
-
-    model = "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": model,
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "aiohttp": aiohttp.__version__,
-        "platform": platform.platform(),
-    }
+        log(f"scale {variant}/{loop}: {done[key]['max_n']} sessions")
+    return results
 
 
 # --------------------------------------------------------------------------- main
 async def client_sections(
-    port: int, args: argparse.Namespace, only: set[str], results: dict[str, Any]
+    port: int, args: argparse.Namespace, only: set[str], results: dict[str, Any], fast: bool
 ) -> None:
     if "receive" in only:
         t = time.perf_counter()
         n = args.events
-        res = await alternate(
-            {"sdk": lambda: receive_sdk(port, n), "raw": lambda: receive_raw(port, n)}, args.rounds
-        )
+        variants: dict[str, Callable[[], Any]] = {
+            "sdk": sdk_round("stdlib", lambda: receive_sdk(port, n)),
+            "raw": lambda: receive_raw(port, n),
+        }
+        if fast:
+            variants["sdk+speedups"] = sdk_round("speedups", lambda: receive_sdk(port, n))
+            variants["raw+speedups"] = lambda: receive_raw(port, n, fast=True)
+        if args.official_python:
+            python = args.official_python
+            variants["official"] = lambda: receive_official(port, n, python)
+        res = await alternate(variants, args.rounds)
         results["receive"] = {"events": n, **res}
         log(f"receive done in {time.perf_counter() - t:.1f} s")
     if "send" in only:
         t = time.perf_counter()
         chunks = pcm16_chunks(20, 50)
         n = args.appends
-        res = await alternate(
-            {"sdk": lambda: send_sdk(port, chunks, n), "raw": lambda: send_raw(port, chunks, n)}, args.rounds
-        )
+        variants = {
+            "sdk": sdk_round("stdlib", lambda: send_sdk(port, chunks, n)),
+            "raw": lambda: send_raw(port, chunks, n),
+        }
+        if fast:
+            variants["sdk+speedups"] = sdk_round("speedups", lambda: send_sdk(port, chunks, n))
+            variants["raw+speedups"] = lambda: send_raw(port, chunks, n, fast=True)
+        res = await alternate(variants, args.rounds)
         results["send"] = {"appends": n, **res}
         log(f"send done in {time.perf_counter() - t:.1f} s")
     if "connect" in only:
@@ -847,11 +938,72 @@ def log(text: str) -> None:
     print(f"[bench] {text}", file=sys.stderr, flush=True)
 
 
+def machine() -> dict[str, Any]:
+    import aiohttp
+
+    from azure.ai.voicelive import _speedups
+
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    versions = {}
+    for name in ("orjson", "pybase64", "uvloop"):
+        try:
+            from importlib.metadata import version
+
+            versions[name] = version(name)
+        except Exception:
+            versions[name] = None
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "aiohttp": aiohttp.__version__,
+        "platform": platform.platform(),
+        "speedups": _speedups.FAST is not None,
+        **versions,
+    }
+
+
+def worker_main(args: argparse.Namespace) -> None:
+    if args.worker == "memory":
+        print(json.dumps(asyncio.run(memory_worker(args.impl, args.port, args.n, args.mode))))
+        return
+    coro = scale_worker(
+        args.impl, args.fast, args.port, args.n, args.seconds, args.warmup, args.server_pid, args.profile
+    )
+    if args.loop == "uvloop":
+        import uvloop
+
+        result = uvloop.run(coro)
+    else:
+        result = asyncio.run(coro)
+    result["loop"] = args.loop
+    print(json.dumps(result))
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description="SDK vs raw aiohttp benchmarks (one table).")
-    parser.add_argument("--quick", action="store_true", help="a short smoke run (small counts, 2 s scale)")
+    parser = argparse.ArgumentParser(description="SDK vs raw aiohttp benchmarks (Markdown tables).")
+    parser.add_argument(
+        "--quick", action="store_true", help="a short smoke run (small counts, coarse search)"
+    )
     parser.add_argument("--json", metavar="PATH", help="also write every measurement as JSON")
+    parser.add_argument(
+        "--update-docs", action="store_true", help="rewrite docs/performance.md's generated block"
+    )
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
+    parser.add_argument(
+        "--official-python",
+        default=os.environ.get("VOICELIVE_OFFICIAL_PYTHON"),
+        help="interpreter of a venv with the official azure-ai-voicelive (receive comparison)",
+    )
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--appends", type=int, default=5000)
@@ -859,13 +1011,30 @@ def main() -> None:
     parser.add_argument("--memory-conns", type=int, default=200)
     parser.add_argument("--memory-repeats", type=int, default=3)
     parser.add_argument("--connect-samples", type=int, default=40)
-    parser.add_argument("--scale-n", default="50,100,200")
-    parser.add_argument("--scale-seconds", type=float, default=10.0)
-    parser.add_argument("--scale-rounds", type=int, default=2)
-    parser.add_argument("--no-raw-scale", action="store_true", help="scale: skip the raw-aiohttp runs")
+    parser.add_argument("--scale-variants", default=",".join(SCALE_CLIENTS))
+    parser.add_argument(
+        "--scale-loops", default="asyncio,uvloop", help="uvloop is skipped where not installed"
+    )
+    parser.add_argument("--scale-start", type=int, default=100)
+    parser.add_argument("--scale-max", type=int, default=3200)
+    parser.add_argument("--scale-step", type=int, default=25)
+    parser.add_argument("--scale-resolution", type=float, default=0.1, help="stop bisecting at this fraction")
+    parser.add_argument("--scale-seconds", type=float, default=5.0)
+    parser.add_argument("--scale-warmup", type=float, default=2.0)
+    parser.add_argument("--profile-n", type=int, default=200)
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="niceness for this run, its server and workers (negative needs root): on a shared machine "
+        "the lag search otherwise measures the other processes' load as much as the client",
+    )
     # internal: worker processes
     parser.add_argument("--worker", choices=("memory", "scale"), help=argparse.SUPPRESS)
     parser.add_argument("--impl", help=argparse.SUPPRESS)
+    parser.add_argument("--fast", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--loop", default="asyncio", help=argparse.SUPPRESS)
+    parser.add_argument("--profile", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--mode", help=argparse.SUPPRESS)
@@ -874,116 +1043,93 @@ def main() -> None:
     parser.add_argument("--server-pid", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    if args.worker == "memory":
-        print(json.dumps(asyncio.run(memory_worker(args.impl, args.port, args.n, args.mode))))
-        return
-    if args.worker == "scale":
-        print(
-            json.dumps(
-                asyncio.run(
-                    scale_worker(args.impl, args.port, args.n, args.seconds, args.warmup, args.server_pid)
-                )
-            )
-        )
+    if args.worker:
+        worker_main(args)
         return
 
     if args.quick:
         args.rounds, args.events, args.appends = 3, 1000, 1000
         args.import_samples, args.memory_conns, args.memory_repeats = 3, 50, 1
-        args.connect_samples, args.scale_seconds, args.scale_n, args.scale_rounds = 10, 2.0, "50,200", 1
+        args.connect_samples = 10
+        args.scale_seconds, args.scale_warmup, args.scale_start = 2.0, 1.0, 200
+        args.scale_resolution, args.profile_n = 0.25, 100
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = only - set(SECTIONS)
     if unknown:
         parser.error(f"unknown section(s) {sorted(unknown)}; choose from {SECTIONS}")
+    if args.official_python and not Path(args.official_python).exists():
+        parser.error(f"--official-python {args.official_python} does not exist")
 
+    if args.nice:
+        os.nice(args.nice)  # inherited by the server and every worker process
     started = time.perf_counter()
-    results: dict[str, Any] = {"machine": machine(), "argv": sys.argv[1:]}
+    results: dict[str, Any] = {"machine": machine(), "argv": sys.argv[1:], "targets": TARGETS}
+    fast = bool(results["machine"]["speedups"])
+    if not fast:
+        log("the speedups extra is not installed: its variants are skipped (pip install -e '.[bench]')")
     if "import" in only:
         t = time.perf_counter()
         results["import"] = import_times(args.import_samples)
         log(f"import done in {time.perf_counter() - t:.1f} s")
-    with Server() as server:
+    with Server(uvloop=have("uvloop")) as server:
         port = server.port
-        asyncio.run(client_sections(port, args, only, results))
+        assert server.proc is not None
+        server_pid = server.proc.pid
+        asyncio.run(client_sections(port, args, only, results, fast))
         if "memory" in only:
             t = time.perf_counter()
             mem: dict[str, Any] = {"n": args.memory_conns}
             for mode in ("rss", "tracemalloc"):
-                per: dict[str, list[float]] = {"sdk": [], "raw": [], "raw-shared": []}
+                per: dict[str, list[float]] = {"sdk": [], "raw-shared": [], "raw": []}
                 tops: dict[str, list[str]] = {}
                 for _ in range(args.memory_repeats):
                     for impl in per:
-                        out = run_worker(
-                            [
-                                "--worker",
-                                "memory",
-                                "--impl",
-                                impl,
-                                "--port",
-                                str(port),
-                                "--n",
-                                str(args.memory_conns),
-                                "--mode",
-                                mode,
-                            ],
-                            timeout=120,
-                        )
+                        worker_args = ["--worker", "memory", "--impl", impl, "--port", str(port)]
+                        worker_args += ["--n", str(args.memory_conns), "--mode", mode]
+                        out = run_worker(worker_args, timeout=120)
                         per[impl].append(out["per_conn_kb"])
                         if out["top"]:
                             tops[impl] = out["top"]
                 mem[mode] = {**per, "top": tops}
             results["memory"] = mem
             log(f"memory done in {time.perf_counter() - t:.1f} s")
+        loops = [x for x in args.scale_loops.split(",") if x and (x != "uvloop" or have("uvloop"))]
+        variants = [v for v in args.scale_variants.split(",") if v and (fast or "speedups" not in v)]
         if "scale" in only:
             t = time.perf_counter()
-            ns = [int(x) for x in args.scale_n.split(",") if x]
-            scale: dict[str, Any] = {"n": ns, "seconds": args.scale_seconds, "sdk": {}, "raw": {}}
-            impls = ("sdk",) if args.no_raw_scale else ("sdk", "raw")
-            for n in ns:
-                for impl in impls:
-                    scale[impl][str(n)] = []
-                for _ in range(args.scale_rounds):
-                    for impl in impls:
-                        out = run_worker(
-                            [
-                                "--worker",
-                                "scale",
-                                "--impl",
-                                impl,
-                                "--port",
-                                str(port),
-                                "--n",
-                                str(n),
-                                "--seconds",
-                                str(args.scale_seconds),
-                                "--server-pid",
-                                str(server.proc.pid),
-                            ],
-                            timeout=args.scale_seconds + 120,
-                        )
-                        scale[impl][str(n)].append(out)
-                        log(
-                            f"scale {impl} N={n}: cpu {out['cpu_share']:.3f} "
-                            f"lag p50 {out['lag_p50_ms']:.2f} p99 {out['lag_p99_ms']:.2f} "
-                            f"max {out['lag_max_ms']:.1f} ms sent {out['sent_fraction']:.3f} "
-                            f"server cpu {out['server_cpu_share']:.2f} "
-                            f"machine busy {out['machine_busy']:.2f} "
-                            f"gc {out['gc_ms_per_s']:.1f} ms/s max {out['gc_max_ms']:.1f} ms"
-                        )
-            results["scale"] = scale
+            searches = run_searches([(v, loop) for loop in loops for v in variants], port, server_pid, args)
+            results["scale"] = {
+                "seconds": args.scale_seconds,
+                "warmup": args.scale_warmup,
+                "criteria": {
+                    "max_p99_ms": MAX_P99_MS,
+                    "min_sent_fraction": MIN_SENT_FRACTION,
+                    "min_received_fraction": MIN_RECEIVED_FRACTION,
+                },
+                "searches": searches,
+            }
             log(f"scale done in {time.perf_counter() - t:.1f} s")
+        if "profile" in only:
+            t = time.perf_counter()
+            profiles = []
+            for variant in variants:
+                out = scale_trial(variant, "asyncio", args.profile_n, port, server_pid, args, profile=True)
+                out["variant"] = variant
+                profiles.append(out)
+            results["profile"] = {"n": args.profile_n, "seconds": args.scale_seconds, "runs": profiles}
+            log(f"profile done in {time.perf_counter() - t:.1f} s")
     results["elapsed_s"] = time.perf_counter() - started
-    table = markdown_table(build_table(results))
-    m = results["machine"]
-    print(
-        f"voicelive benchmarks: {m['nproc']} CPUs ({m['cpu']}), {m['implementation']} {m['python']}, "
-        f"aiohttp {m['aiohttp']}; {results['elapsed_s']:.0f} s"
-    )
-    print()
-    print(table)
+    sys.path.insert(0, str(HERE))
+    import report
+
+    print(report.render(results))
     if args.json:
-        results["table"] = table
-        Path(args.json).write_text(json.dumps(results, indent=1))
+        Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+        log(f"wrote {args.json}")
+    if args.update_docs:
+        if not args.json:
+            parser.error("--update-docs needs --json PATH (the docs name the JSON they came from)")
+        report.update_docs(Path(args.json))
 
 
 if __name__ == "__main__":

@@ -12,11 +12,10 @@ Resources hold no state; any number of tasks may use them at once.
 
 from __future__ import annotations
 
-import binascii
 import json
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Callable, Union
 
 if TYPE_CHECKING:
     from ..models import (
@@ -40,7 +39,18 @@ __all__ = [
     "TranscriptionSessionResource",
 ]
 
-_b2a = binascii.b2a_base64
+
+def _first_b64encode(data: Any) -> str:
+    """Bind the chosen encoder on first use (importing ``.._speedups`` here would load orjson with aio)."""
+    global _b64encode
+    from .._speedups import b64encode
+
+    _b64encode = b64encode
+    return b64encode(data)
+
+
+#: bytes-like -> base64 text: pybase64 with the speedups extra, else binascii (the same text).
+_b64encode: Callable[[Any], str] = _first_b64encode
 _dumps = json.dumps
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}").fullmatch
 _APPEND = '{"type":"input_audio_buffer.append","audio":"'
@@ -194,7 +204,7 @@ class InputAudioBufferResource:
                 )
             b64 = audio
         elif isinstance(audio, (bytes, bytearray, memoryview)):
-            b64 = _b2a(audio, newline=False).decode("ascii")
+            b64 = _b64encode(audio)
         elif isinstance(audio, str):  # a str subclass: validate its plain text
             await self.append(audio=str(audio), event_id=event_id)
             return
