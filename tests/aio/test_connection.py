@@ -457,7 +457,8 @@ def test_import_is_lazy() -> None:
 
     code = (
         "import sys, azure.ai.voicelive.aio as aio;"
-        "heavy = ('azure.ai.voicelive.models', 'azure.ai.voicelive._protocol.codec', 'azure.identity');"
+        "heavy = ('azure.ai.voicelive.models', 'azure.ai.voicelive._protocol.codec', 'azure.identity',"
+        " 'azure.ai.voicelive._resilience', 'azure.ai.voicelive.aio._reconnect', 'orjson', 'pybase64');"
         "bad = [m for m in heavy if m in sys.modules];"
         "print(bad)"
     )

@@ -27,11 +27,9 @@ a connection ended, for ``ReconnectPolicy(should_retry=...)``.
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ConnectionClosed, ConnectionError, InvalidFrameError
-from .._resilience import Disconnect, ReconnectPolicy
 from ._barge_in import BargeInHandler, PlayerLike
 from ._connect import WebsocketConnectionOptions, connect
 from ._connection import VoiceLiveConnection
-from ._reconnect import ReconnectingConnection
 from ._resources import (
     ConversationItemResource,
     ConversationResource,
@@ -65,13 +63,25 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from .._resilience import Disconnect, ReconnectPolicy
     from .._resilience_events import ReconnectedEvent
+    from ._reconnect import ReconnectingConnection
 
 
 def __getattr__(name: str) -> Any:
-    """``ReconnectedEvent`` loads on first use (it is a model: models load with the first connection)."""
+    """The opt-in reconnect names load on first use, so ``import ....aio`` stays cheap for the
+    calls that do not opt in (``ReconnectedEvent`` is a model: models load with the first
+    connection)."""
     if name == "ReconnectedEvent":
         from .._resilience_events import ReconnectedEvent
 
         return ReconnectedEvent
+    if name in ("ReconnectPolicy", "Disconnect"):
+        from .. import _resilience
+
+        return getattr(_resilience, name)
+    if name == "ReconnectingConnection":
+        from ._reconnect import ReconnectingConnection
+
+        return ReconnectingConnection
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
