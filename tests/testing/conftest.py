@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from azure.ai.voicelive.audio import pcm16_to_base64
@@ -233,3 +234,10 @@ def make_harness(spec_checker: SpecChecker) -> Iterator[Callable[..., Harness]]:
 @pytest.fixture
 def harness(make_harness: Callable[..., Harness]) -> Harness:
     return make_harness()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain aiohttp client session for the tests that speak the wire protocol directly."""
+    async with aiohttp.ClientSession() as session:
+        yield session

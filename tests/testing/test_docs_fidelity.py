@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -35,12 +34,6 @@ WAIT = 5.0
 
 def query(model: str = "gpt-realtime", version: str = "2026-04-10") -> str:
     return f"?api-version={version}&model={model}"
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def recv(ws: Any) -> dict[str, Any]:

@@ -10,7 +10,6 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -43,12 +42,6 @@ LONG = "This answer goes on for a good while, so that it takes a few seconds to 
 
 def query(model: str = "gpt-realtime") -> str:
     return f"?api-version=2026-07-15&model={model}"
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def recv(ws: Any) -> dict[str, Any]:

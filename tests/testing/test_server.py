@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -21,12 +20,6 @@ from azure.ai.voicelive.testing import FakeVoiceLiveServer, Faults, TextReply
 QUERY = "?api-version=2026-07-15&model=gpt-realtime"
 KEY = {"api-key": "secret"}
 WAIT = 5.0
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def recv(ws: Any) -> dict[str, Any]:
