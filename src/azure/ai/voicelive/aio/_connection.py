@@ -86,6 +86,7 @@ class VoiceLiveConnection:
         self._send_lock: asyncio.Lock | None = asyncio.Lock() if getattr(ws, "compress", 0) else None
         writer = getattr(ws, "_writer", None)
         self._transport: asyncio.WriteTransport | None = getattr(writer, "transport", None)
+        self._protocol: Any = getattr(writer, "protocol", None)
         # (code, reason, local): how the connection ended, once it has.
         self._ended: tuple[int, str, bool] | None = None
         self._close_done: asyncio.Future[None] | None = None
@@ -178,14 +179,18 @@ class VoiceLiveConnection:
     def _write(self, text: str) -> Awaitable[None]:
         """``ws.send_str(text)``, shielded when the write may have to wait for the socket.
 
-        aiohttp's senders share one drain future while the write buffer is full: a caller's
+        aiohttp's senders share one drain future while writing is paused: a caller's
         cancellation must not reach it (it would cancel every other sender). Shielding costs a
-        task, so it is used only above the transport's low-water mark.
+        task, so it is used only when the write can wait: writing is paused already, or this
+        frame could take the buffer past the high-water mark (which pauses it). Otherwise
+        aiohttp writes the frame synchronously and never awaits. (The low-water mark is no
+        guide: uvloop's is 16 bytes, which made every send pay for a task.)
         """
-        transport = self._transport
-        if transport is not None and (
-            transport.get_write_buffer_size() + len(text) > transport.get_write_buffer_limits()[0]
-        ):
+        transport, protocol = self._transport, self._protocol
+        if transport is None or protocol is None or getattr(protocol, "_paused", True):
+            return asyncio.shield(self._ws.send_str(text))
+        size = len(text) if text.isascii() else 4 * len(text)
+        if transport.get_write_buffer_size() + size + 16 > transport.get_write_buffer_limits()[1]:
             return asyncio.shield(self._ws.send_str(text))
         return self._ws.send_str(text)
 
